@@ -77,16 +77,22 @@ void
 sbuf_vprintf(struct sbuf *sb, const char *fmt, va_list args)
 {
     va_list copy;
+    size_t room;
     int n;
 
+    /* Try in the space we have; grow and retry once if it was short. */
+    sbuf_reserve(sb, 64);
+    room = sb->cap - sb->len;
     va_copy(copy, args);
-    n = vsnprintf(NULL, 0, fmt, copy);
+    n = vsnprintf(sb->s + sb->len, room, fmt, copy);
     va_end(copy);
     if (n < 0) {
         abort();
     }
-    sbuf_reserve(sb, n);
-    vsnprintf(sb->s + sb->len, n + 1, fmt, args);
+    if ((size_t) n >= room) {
+        sbuf_reserve(sb, n);
+        vsnprintf(sb->s + sb->len, n + 1, fmt, args);
+    }
     sb->len += n;
 }
 

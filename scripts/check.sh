@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, builds with ASan+UBSan,
+# runs the cmocka unit tests and fuzz-corpus replays (meson test), the
+# pytest system tests, and a short smoke run of every libFuzzer target, then
+# prints one closing line "N passed, N failed".  Exit status 0 only if
+# nothing failed.
+#
+# Environment: FUZZ_SECONDS (per fuzz target, default 15).
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+bash scripts/install-deps.sh || exit 1
+
+asan=build-asan
+fuzz=build-fuzz
+results=$asan/results
+fuzz_seconds=${FUZZ_SECONDS:-15}
+
+if [ ! -f $asan/build.ninja ]; then
+    meson setup $asan -Db_sanitize=address,undefined -Db_lundef=false \
+        >/dev/null || exit 1
+fi
+ninja -C $asan || { echo "0 passed, 1 failed"; exit 1; }
+rm -rf $results && mkdir -p $results
+
+# 1. Unit tests and corpus replays, one process each, under sanitizers.
+meson test -C $asan --num-processes 2 --print-errorlogs \
+    --suite unit --suite fuzz-replay
+cp $asan/meson-logs/testlog.json $results/meson.json
+
+# 2. System tests: the CLI against real peers (ovs-ofctl, odp.at goldens).
+WEIR_BIN=$top/$asan/src/tools/weir \
+    /usr/bin/python3 -m pytest tests/system -q -rs \
+    --junitxml=$results/pytest.xml -p no:cacheprovider
+
+# 3. Fuzz smoke: every libFuzzer target for a few seconds.
+if [ ! -f $fuzz/build.ninja ]; then
+    CC=clang meson setup $fuzz -Dfuzz=true -Dtests=false \
+        -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+: > $results/fuzz.txt
+if ninja -C $fuzz >/dev/null; then
+    for f in $fuzz/tests/fuzz/fuzz-*; do
+        [ -x "$f" ] || continue
+        name=${f##*/fuzz-}
+        corpus=$(mktemp -d)
+        seeds=tests/fuzz/corpus/$name
+        [ -d "$seeds" ] || seeds=
+        if "$f" -max_total_time="$fuzz_seconds" -print_final_stats=1 \
+                "$corpus" $seeds >"$results/fuzz-$name.log" 2>&1; then
+            runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' \
+                   "$results/fuzz-$name.log" | grep -o '[0-9]*$')
+            echo "pass fuzz-$name ${runs:-?} runs" | tee -a $results/fuzz.txt
+        else
+            echo "fail fuzz-$name (see $results/fuzz-$name.log)" \
+                | tee -a $results/fuzz.txt
+            tail -n 30 "$results/fuzz-$name.log"
+        fi
+        rm -rf "$corpus"
+    done
+else
+    echo "fail fuzz-build" >> $results/fuzz.txt
+fi
+
+/usr/bin/python3 tests/summarize.py $results
