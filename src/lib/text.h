@@ -38,7 +38,8 @@ void sbuf_putc(struct sbuf *, char c);
 void sbuf_putn(struct sbuf *, const char *s, size_t n);
 void sbuf_printf(struct sbuf *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void sbuf_vprintf(struct sbuf *, const char *fmt, va_list);
+void sbuf_vprintf(struct sbuf *, const char *fmt, va_list)
+    __attribute__((format(printf, 2, 0)));
 /* Removes the last 'n' characters (at most all of them). */
 void sbuf_chop(struct sbuf *, size_t n);
 /* Returns the string, "" if nothing was put yet.  Borrowed. */

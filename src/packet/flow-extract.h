@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef WEIR_PACKET_FLOW_EXTRACT_H
+#define WEIR_PACKET_FLOW_EXTRACT_H 1
+
+/* Flow extraction: an Ethernet frame in, a 'struct flow_key' out.
+ *
+ * What
+ * ====
+ *
+ * fkey_extract() is the datapath's packet parser.  It reads Ethernet, up to
+ * two 802.1Q/802.1ad tags, 802.3 LLC/SNAP, up to three MPLS labels,
+ * IPv4 (options skipped), IPv6 (extension header chain walked), ARP/RARP,
+ * TCP, UDP, SCTP, ICMP, ICMPv6 and IPv6 neighbour discovery, and fills the
+ * key exactly as the Linux kernel's openvswitch module (key_extract() in
+ * net/openvswitch/flow.c) would, so that keys we send upward are the keys
+ * an OVS userspace expects from a kernel datapath.
+ *
+ * Design
+ * ======
+ *
+ * The key is zeroed first and only ever written forward, so a header that
+ * is absent, truncated or malformed simply leaves its fields zero; the
+ * codec still reports the attribute (packet/flow-key.h, seed 004).  Packets
+ * are never rejected.  The kernel rules this implies, in short:
+ *
+ *   - A VLAN TPID is a tag only if the TCI and the next Ethernet type (6
+ *     bytes in all) are present.  Otherwise vlan[i].tpid keeps the TPID,
+ *     vlan[i].tci stays 0 and 'eth_type' is the TPID.  A third TPID is
+ *     left as 'eth_type'.
+ *   - An Ethernet type below 0x0600 is an 802.3 length: LLC/SNAP with
+ *     DSAP=SSAP=0xaa and OUI 0 yields the SNAP type if it is at least
+ *     0x0600; anything else is ETH_TYPE_802_2 (0x0004).
+ *   - IPv4 with fewer than 20 bytes, IHL below 5 or a header longer than
+ *     the frame leaves all L3 and L4 fields zero.  The total length field
+ *     is not consulted, so trailer bytes count as payload.
+ *   - IPv6 with fewer than 40 bytes leaves all L3 and L4 fields zero.  The
+ *     extension header chain is walked as the kernel's ipv6_find_hdr()
+ *     does; a truncated chain leaves 'nw_proto' at 59 (no next header)
+ *     with no L4, and a later fragment has nw_proto 44.  'ipv6_exthdrs'
+ *     follows the kernel's get_ipv6_ext_hdrs() bit for bit, including its
+ *     quirks (see flow-extract.c).
+ *   - Later fragments (IPv4 or IPv6) have no L4 fields.
+ *   - L4 headers too short for the protocol (TCP 20 bytes and its data
+ *     offset, UDP 8, SCTP 12, ICMP/ICMPv6 8) leave the ports zero.
+ *   - ARP/RARP fields are filled only for Ethernet/IPv4 ARP with all 28
+ *     bytes present; an opcode above 0xff is stored as 0.
+ *   - ND (ICMPv6 type 135/136, code 0) fills the target if 24 bytes are
+ *     present, then SLL/TLL options; a zero-length or overlong option stops
+ *     option parsing, a repeated SLL or TLL zeroes all three ND fields.
+ *   - MPLS: labels are read up to the bottom of stack and the first three
+ *     kept.  A stack truncated before its bottom reports no labels at all
+ *     (n_mpls 0, all LSEs zero), which is what the kernel sends upward.
+ *   - Nothing beyond the label stack is parsed for MPLS, and NSH is not
+ *     parsed yet ('eth_type' only).
+ *
+ * The parser touches only the frame and the key: no allocation, no
+ * logging, no state.  It is on the per-packet path, so it is one forward
+ * pass with a bounds check before every read.
+ *
+ * Thread-safety
+ * =============
+ *
+ * Reentrant: any number of threads may call fkey_extract() at once.
+ *
+ * Ownership
+ * =========
+ *
+ * The caller owns the frame, the metadata and the key; nothing is kept.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet/flow-key.h"
+
+/* Where a packet came from and what earlier processing decided about it:
+ * the part of a flow key that is not in the packet bytes. */
+struct pkt_metadata {
+    uint32_t in_port;           /* Datapath port number. */
+    uint32_t priority;          /* skb_priority. */
+    uint32_t skb_mark;          /* skb_mark (pkt_mark). */
+    uint32_t recirc_id;         /* 0 on first pass. */
+    uint32_t dp_hash;           /* 0 = not computed. */
+};
+
+/* Fills 'key' from the Ethernet frame 'data' of 'len' bytes and 'md'.
+ * 'md' may be NULL, meaning all-zero metadata.  Every byte of 'key',
+ * padding included, is written, so keys can be compared and hashed as
+ * bytes.
+ *
+ * Never fails for len >= 14: malformed or truncated headers leave their
+ * fields zero as the essay above describes.
+ *
+ * Context: any; does not allocate, log or block.
+ * Ownership: reads 'len' bytes at 'data'; keeps no pointer into it.
+ * Returns: 0; or -EINVAL if 'len' < 14, with 'key' zeroed except for the
+ * metadata taken from 'md'. */
+int fkey_extract(const void *data, size_t len,
+                 const struct pkt_metadata *md, struct flow_key *key);
+
+#endif /* packet/flow-extract.h */
