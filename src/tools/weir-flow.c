@@ -4,7 +4,7 @@
  *   extract FILE.pcap [--in-port N]   one exact flow key per packet
  *   parse TEXT|-                      text -> netlink -> flow_key -> text
  *   encode-nl [--actions] TEXT|-      text -> netlink bytes (hex)
- *   decode-nl [--actions] HEX|-       netlink bytes (hex) -> text
+ *   decode-nl [--actions] [--check] HEX|-   netlink bytes (hex) -> text
  *
  * With '-', each line of standard input is one input and yields exactly
  * one output line (an "error: ..." line for a bad input), so that batch
@@ -104,8 +104,9 @@ flow_usage(FILE *f)
 "  encode-nl [--actions] TEXT | -\n"
 "      print the netlink attribute bytes of a key (KEYHEX, or KEYHEX\n"
 "      MASKHEX when the text has '/' masks) or of an action list, in hex\n"
-"  decode-nl [--actions] HEX | -\n"
-"      print netlink attribute bytes (as encode-nl prints them) as text\n"
+"  decode-nl [--actions] [--check] HEX | -\n"
+"      print netlink attribute bytes (as encode-nl prints them) as text;\n"
+"      with --check, first validate them as the datapath would\n"
 "\n"
 "With '-', every line of standard input is one input and gives exactly\n"
 "one output line.  Exit status: 0 ok, 1 bad input, 2 usage error.\n");
@@ -385,6 +386,7 @@ cmd_parse(int argc, char *argv[])
 
 struct nl_ctx {
     bool actions;
+    bool check;                 /* decode-nl: also validate (--check). */
     struct nlstream a, b;
 };
 
@@ -477,18 +479,29 @@ decode_one(const char *text, void *ctx_)
         has_mask = true;
     }
 
+    /* Without --check this is a pure formatter, as a debugging tool should
+     * be: it shows what the bytes say even when a datapath would refuse
+     * them (fkey_format() and act_format() print malformed parts in an
+     * error form).  --check applies the datapath's rules first. */
     if (ctx->actions) {
-        if (act_validate(nlstream_data(&ctx->a), nlstream_len(&ctx->a),
-                         NULL, &eb) < 0) {
+        if (ctx->check && act_validate(nlstream_data(&ctx->a),
+                                       nlstream_len(&ctx->a), NULL,
+                                       &eb) < 0) {
             return input_error("actions", &eb);
         }
         act_format(nlstream_data(&ctx->a), nlstream_len(&ctx->a), &sb);
     } else {
         struct flow_key key;
+        struct flow_mask mask;
 
-        if (fkey_from_nl(nlstream_data(&ctx->a), nlstream_len(&ctx->a),
-                         &key, &eb) == FKEY_FIT_ERROR) {
-            return input_error("key", &eb);
+        if (ctx->check
+            && (fkey_from_nl(nlstream_data(&ctx->a), nlstream_len(&ctx->a),
+                             &key, &eb) == FKEY_FIT_ERROR
+                || (has_mask
+                    && fmask_from_nl(nlstream_data(&ctx->b),
+                                     nlstream_len(&ctx->b), &key, &mask,
+                                     &eb) == FKEY_FIT_ERROR))) {
+            return input_error(has_mask ? "key or mask" : "key", &eb);
         }
         fkey_format(nlstream_data(&ctx->a), nlstream_len(&ctx->a),
                     has_mask ? nlstream_data(&ctx->b) : NULL,
@@ -510,6 +523,8 @@ cmd_nl(int argc, char *argv[], bool (*fn)(const char *, void *))
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--actions")) {
             ctx.actions = true;
+        } else if (!strcmp(argv[i], "--check") && fn == decode_one) {
+            ctx.check = true;
         } else if (!strcmp(argv[i], "--help")) {
             flow_usage(stdout);
             return WEIR_EXIT_OK;
