@@ -20,7 +20,8 @@ fuzz_seconds=${FUZZ_SECONDS:-15}
 
 if [ ! -f $asan/build.ninja ]; then
     meson setup $asan -Db_sanitize=address,undefined -Db_lundef=false \
-        >/dev/null || exit 1
+        >$asan.setup.log 2>&1 \
+        || { tail -20 $asan.setup.log; echo "0 passed, 1 failed"; exit 1; }
 fi
 ninja -C $asan || { echo "0 passed, 1 failed"; exit 1; }
 rm -rf $results && mkdir -p $results
@@ -38,7 +39,8 @@ WEIR_BIN=$top/$asan/src/tools/weir \
 # 3. Fuzz smoke: every libFuzzer target for a few seconds.
 if [ ! -f $fuzz/build.ninja ]; then
     CC=clang meson setup $fuzz -Dfuzz=true -Dtests=false \
-        -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+        -Db_sanitize=address,undefined -Db_lundef=false \
+        >$fuzz.setup.log 2>&1 || tail -20 $fuzz.setup.log
 fi
 : > $results/fuzz.txt
 if ninja -C $fuzz >/dev/null; then
