@@ -26,7 +26,8 @@ def meson_counts(path):
             if not line.strip():
                 continue
             t = json.loads(line)
-            out = t.get("stdout") or ""
+            # cmocka prints its summary lines on stderr.
+            out = (t.get("stdout") or "") + (t.get("stderr") or "")
             ok = t.get("result") == "OK"
             p = sum(int(n) for n in
                     re.findall(r"\[  PASSED  \] (\d+) test", out))
