@@ -670,6 +670,40 @@ validate_nsh(const struct nlattr *nsh, bool push, bool masked,
     return 0;
 }
 
+/* The rules set(ipv4()) and set(ipv6()) share, as the kernel's
+ * validate_set() has them: with a flow key, the packet must be of IP
+ * version 'ver' (4 or 6); a mask may not cover proto or frag ('mask_pf'
+ * is the OR of the mask's proto and frag bytes); without a mask both are
+ * written, so they must equal the flow's.
+ *
+ * Returns: 0, or -EINVAL with a reason in 'err'. */
+static int
+validate_set_ip(uint16_t type, const struct vstate *st, int ver,
+                uint8_t proto, uint8_t frag, uint8_t mask_pf, bool masked,
+                struct errbuf *err)
+{
+    const struct flow_key *fk = st->key;
+    be16 eth_type = htons(ver == 4 ? ETH_TYPE_IP : ETH_TYPE_IPV6);
+
+    if (fk && st->eth_type != eth_type) {
+        return act_fail(err, -EINVAL, type, "ipv%d() on a packet that is "
+                        "not IPv%d", ver, ver);
+    }
+    if (masked && mask_pf) {
+        return act_fail(err, -EINVAL, type, "ipv%d proto and frag may not "
+                        "be set", ver);
+    }
+    /* A flow's frag is 0, 1 or 2, so a larger one never matches, with or
+     * without a key. */
+    if (!masked && (frag > FKEY_FRAG_LATER
+                    || (fk && (proto != fk->nw_proto
+                               || frag != fk->nw_frag)))) {
+        return act_fail(err, -EINVAL, type, "ipv%d proto and frag must "
+                        "equal the flow's", ver);
+    }
+    return 0;
+}
+
 static int
 validate_set(const struct nlattr *a, const struct vstate *st,
              enum mac_state mac, struct errbuf *err)
@@ -737,48 +771,24 @@ validate_set(const struct nlattr *a, const struct vstate *st,
         const struct ovs_key_ipv4 *v = (const void *) value;
         const struct ovs_key_ipv4 *m = (const void *) mask;
 
-        if (fk && st->eth_type != htons(ETH_TYPE_IP)) {
-            return act_fail(err, -EINVAL, type, "ipv4() on a packet that "
-                            "is not IPv4");
-        }
-        if (m && (m->ipv4_proto || m->ipv4_frag)) {
-            return act_fail(err, -EINVAL, type, "ipv4 proto and frag may "
-                            "not be set");
-        }
-        /* A flow's frag is 0, 1 or 2, so a larger one never matches,
-         * with or without a key. */
-        if (!m && (v->ipv4_frag > FKEY_FRAG_LATER
-                   || (fk && (v->ipv4_proto != fk->nw_proto
-                              || v->ipv4_frag != fk->nw_frag)))) {
-            return act_fail(err, -EINVAL, type, "ipv4 proto and frag must "
-                            "equal the flow's");
-        }
-        return 0;
+        return validate_set_ip(type, st, 4, v->ipv4_proto, v->ipv4_frag,
+                               m ? m->ipv4_proto | m->ipv4_frag : 0,
+                               m != NULL, err);
     }
 
     case OVS_KEY_ATTR_IPV6: {
         const struct ovs_key_ipv6 *v = (const void *) value;
         const struct ovs_key_ipv6 *m = (const void *) mask;
 
-        if (fk && st->eth_type != htons(ETH_TYPE_IPV6)) {
-            return act_fail(err, -EINVAL, type, "ipv6() on a packet that "
-                            "is not IPv6");
-        }
-        if (m && (m->ipv6_proto || m->ipv6_frag)) {
-            return act_fail(err, -EINVAL, type, "ipv6 proto and frag may "
-                            "not be set");
+        error = validate_set_ip(type, st, 6, v->ipv6_proto, v->ipv6_frag,
+                                m ? m->ipv6_proto | m->ipv6_frag : 0,
+                                m != NULL, err);
+        if (error) {
+            return error;
         }
         if (m && ntohl(m->ipv6_label) & 0xfff00000) {
             return act_fail(err, -EINVAL, type, "ipv6 label mask has bits "
                             "above the 20-bit label");
-        }
-        /* A flow's frag is 0, 1 or 2, so a larger one never matches,
-         * with or without a key. */
-        if (!m && (v->ipv6_frag > FKEY_FRAG_LATER
-                   || (fk && (v->ipv6_proto != fk->nw_proto
-                              || v->ipv6_frag != fk->nw_frag)))) {
-            return act_fail(err, -EINVAL, type, "ipv6 proto and frag must "
-                            "equal the flow's");
         }
         if (ntohl(v->ipv6_label) & 0xfff00000) {
             return act_fail(err, -EINVAL, type, "ipv6 label has bits above "

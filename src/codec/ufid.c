@@ -37,26 +37,13 @@ ufid_format(const struct ufid *ufid, struct sbuf *out)
     }
 }
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Reads 'n' hex digits at 's' into '*v'.  Returns false if one is not. */
 static bool
 hex_word(const char *s, int n, uint32_t *v)
 {
     *v = 0;
     for (int i = 0; i < n; i++) {
-        int d = hexval((unsigned char) s[i]);
+        int d = hex_digit_value((unsigned char) s[i]);
 
         if (d < 0) {
             return false;
@@ -82,7 +69,7 @@ parse_uuid(const char *s, struct ufid *ufid)
         return -EINVAL;
     }
     w[2] = hi << 16 | lo;
-    if (hexval((unsigned char) s[36]) >= 0) {
+    if (hex_digit_value((unsigned char) s[36]) >= 0) {
         return -EINVAL;         /* Too many digits. */
     }
     memset(ufid, 0, sizeof *ufid);
@@ -105,7 +92,7 @@ ufid_parse(const char *s, size_t *consumed, struct ufid *ufid,
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         struct ufid u;
 
-        for (n = 0; hexval((unsigned char) s[2 + n]) >= 0; n++) {
+        for (n = 0; hex_digit_value((unsigned char) s[2 + n]) >= 0; n++) {
             continue;
         }
         if (!n || n % 2 || n > 2 * UFID_MAX_LEN) {
@@ -116,8 +103,8 @@ ufid_parse(const char *s, size_t *consumed, struct ufid *ufid,
         memset(&u, 0, sizeof u);
         u.len = n / 2;
         for (size_t i = 0; i < u.len; i++) {
-            u.id[i] = hexval((unsigned char) s[2 + 2 * i]) << 4
-                      | hexval((unsigned char) s[3 + 2 * i]);
+            u.id[i] = hex_digit_value((unsigned char) s[2 + 2 * i]) << 4
+                      | hex_digit_value((unsigned char) s[3 + 2 * i]);
         }
         *ufid = u;
         n += 2;

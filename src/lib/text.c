@@ -131,8 +131,8 @@ sbuf_put_hex(struct sbuf *sb, const void *p_, size_t n)
     }
 }
 
-static int
-hexval(int c)
+int
+hex_digit_value(int c)
 {
     if (c >= '0' && c <= '9') {
         return c - '0';
@@ -159,7 +159,7 @@ hex_to_bytes(const char *s, uint8_t *out, size_t max)
         if (isspace((unsigned char) *s)) {
             continue;
         }
-        v = hexval((unsigned char) *s);
+        v = hex_digit_value((unsigned char) *s);
         if (v < 0) {
             return -EINVAL;
         }

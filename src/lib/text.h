@@ -9,7 +9,9 @@
  *
  * 'struct sbuf' is the string builder every formatter writes into (flow
  * keys, masks, actions in the ovs-dpctl syntax).  hex_to_bytes() and
- * bytes_to_hex() serve the CLI's netlink debugging commands.
+ * sbuf_put_hex() serve the CLI's netlink debugging commands;
+ * hex_digit_value() serves every parser that reads hex digits itself
+ * (UFIDs, MAC addresses, "key<N>(01 02)" bytes).
  *
  * Ownership
  * =========
@@ -47,6 +49,14 @@ const char *sbuf_str(const struct sbuf *);
 
 /* Formats 'n' bytes at 'p' as lowercase hex into 'sb'. */
 void sbuf_put_hex(struct sbuf *, const void *p, size_t n);
+
+/* Returns the value (0 to 15) of the hex digit 'c' ('0'-'9', 'a'-'f',
+ * 'A'-'F'), or -1 if 'c' is anything else, including EOF and '\0'.  Pass
+ * a char as (unsigned char), as for <ctype.h>.  Unlike isxdigit() it does
+ * not depend on the locale.
+ *
+ * Context: any; reentrant. */
+int hex_digit_value(int c);
 
 /* Parses the hex string 's' (whitespace and an optional "0x" prefix are
  * ignored) into at most 'max' bytes at 'out'.

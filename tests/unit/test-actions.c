@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for codec/actions-nl.c and codec/actions-text.c.  Action
- * bytes are built by hand with the small builder below, not with the code
- * under test; texts are in OVS's ovs-dpctl syntax. */
+ * bytes are built by hand with the builder in test-util.h, not with the
+ * code under test; texts are in OVS's ovs-dpctl syntax. */
 
 #include <errno.h>
 #include <setjmp.h>
@@ -20,58 +20,7 @@
 #include "lib/errbuf.h"
 #include "lib/text.h"
 #include "packet/flow-key.h"
-
-/* ---- Hand-built attribute streams. ---- */
-
-struct bb {
-    uint8_t b[4096];
-    size_t len;
-    size_t nests[32];
-    int depth;
-};
-
-static void
-bb_put(struct bb *bb, uint16_t type, const void *p, size_t n)
-{
-    uint16_t hdr[2] = { (uint16_t) (4 + n), type };
-
-    memcpy(bb->b + bb->len, hdr, 4);
-    if (n) {
-        memcpy(bb->b + bb->len + 4, p, n);
-    }
-    bb->len += 4 + n;
-    while (bb->len % 4) {
-        bb->b[bb->len++] = 0;
-    }
-}
-
-static void
-bb_u32(struct bb *bb, uint16_t type, uint32_t v)
-{
-    bb_put(bb, type, &v, 4);
-}
-
-static void
-bb_u16(struct bb *bb, uint16_t type, uint16_t v)
-{
-    bb_put(bb, type, &v, 2);
-}
-
-static void
-bb_open(struct bb *bb, uint16_t type)
-{
-    bb->nests[bb->depth++] = bb->len;
-    bb_put(bb, type, NULL, 0);
-}
-
-static void
-bb_close(struct bb *bb)
-{
-    size_t start = bb->nests[--bb->depth];
-    uint16_t len = bb->len - start;
-
-    memcpy(bb->b + start, &len, 2);
-}
+#include "test-util.h"
 
 /* ---- Helpers. ---- */
 

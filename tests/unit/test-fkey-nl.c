@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for codec/fkey-nl.c.  Expected attribute bytes are built by
- * hand with the small builder below, not with the code under test. */
+ * hand with the builder in test-util.h, not with the code under test. */
 
 #include <errno.h>
 #include <setjmp.h>
@@ -16,67 +16,9 @@
 #include "codec/fkey-nl.h"
 #include "lib/errbuf.h"
 #include "packet/flow-key.h"
+#include "test-util.h"
 
-/* ---- Hand-built attribute streams. ---- */
-
-struct bb {
-    uint8_t b[1024];
-    size_t len;
-    size_t nests[4];
-    int depth;
-};
-
-static void
-bb_raw(struct bb *bb, uint16_t type, uint16_t nla_len, const void *p,
-       size_t n)
-{
-    uint16_t hdr[2] = { nla_len, type };
-
-    memcpy(bb->b + bb->len, hdr, 4);
-    if (n) {
-        memcpy(bb->b + bb->len + 4, p, n);
-    }
-    bb->len += 4 + n;
-    while (bb->len % 4) {
-        bb->b[bb->len++] = 0;
-    }
-}
-
-static void
-bb_put(struct bb *bb, uint16_t type, const void *p, size_t n)
-{
-    bb_raw(bb, type, (uint16_t) (4 + n), p, n);
-}
-
-static void
-bb_u32(struct bb *bb, uint16_t type, uint32_t v)
-{
-    bb_put(bb, type, &v, 4);
-}
-
-static void
-bb_be16(struct bb *bb, uint16_t type, uint16_t host)
-{
-    uint16_t v = htons(host);
-
-    bb_put(bb, type, &v, 2);
-}
-
-static void
-bb_open(struct bb *bb, uint16_t type)
-{
-    bb->nests[bb->depth++] = bb->len;
-    bb_put(bb, type, NULL, 0);
-}
-
-static void
-bb_close(struct bb *bb)
-{
-    size_t ofs = bb->nests[--bb->depth];
-    uint16_t len = (uint16_t) (bb->len - ofs);
-
-    memcpy(bb->b + ofs, &len, 2);
-}
+/* ---- Hand-built attribute streams (builder in test-util.h). ---- */
 
 /* The metadata every key starts with: recirc_id, dp_hash, priority,
  * in_port (unless negative), skb_mark. */

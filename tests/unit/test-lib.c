@@ -96,6 +96,26 @@ test_hex_rejects_bad_input(void **state)
     assert_int_equal(hex_to_bytes("", out, sizeof out), 0);
 }
 
+static void
+test_hex_digit_value(void **state)
+{
+    (void) state;
+    assert_int_equal(hex_digit_value('0'), 0);
+    assert_int_equal(hex_digit_value('9'), 9);
+    assert_int_equal(hex_digit_value('a'), 10);
+    assert_int_equal(hex_digit_value('F'), 15);
+
+    /* The neighbours of each range, the terminator, EOF and high bytes. */
+    assert_int_equal(hex_digit_value('/'), -1);
+    assert_int_equal(hex_digit_value(':'), -1);
+    assert_int_equal(hex_digit_value('g'), -1);
+    assert_int_equal(hex_digit_value('G'), -1);
+    assert_int_equal(hex_digit_value('x'), -1);
+    assert_int_equal(hex_digit_value('\0'), -1);
+    assert_int_equal(hex_digit_value(-1), -1);
+    assert_int_equal(hex_digit_value(0xe1), -1);
+}
+
 int
 main(void)
 {
@@ -105,6 +125,7 @@ main(void)
         cmocka_unit_test(test_sbuf_grows_and_chops),
         cmocka_unit_test(test_hex_round_trip),
         cmocka_unit_test(test_hex_rejects_bad_input),
+        cmocka_unit_test(test_hex_digit_value),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef WEIR_CODEC_FKEY_TEXT_PRIVATE_H
+#define WEIR_CODEC_FKEY_TEXT_PRIVATE_H 1
+
+/* What the key text formatter and parser share.  Only for
+ * fkey-text-format.c, fkey-text-parse.c and fkey-text-tables.c.
+ *
+ * What
+ * ====
+ *
+ * Most key attributes are fixed structs of named fields (eth, ipv4, tcp,
+ * ...).  Those are described once, in the field tables of
+ * fkey-text-tables.c, and one formatter and one parser serve them all.
+ * This header declares those tables, the names of the tcp_flags and
+ * ct_state bits, and the small attribute-stream helpers both directions
+ * use.  The text rules themselves are in fkey-text.h.
+ *
+ * Thread-safety
+ * =============
+ *
+ * The tables are constant; every function touches only its arguments.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <libmnl/libmnl.h>
+
+/* Bits of key fields that both directions need.  The values are the
+ * kernel's and OVS's. */
+#define VLAN_CFI 0x1000
+#define IPV6_LABEL_MASK 0x000fffff
+#define TCP_FLAGS_MASK 0x0fff
+
+/* How a field of a struct attribute is stored and written. */
+enum fkey_kind {
+    FK_ETH,         /* 6-byte MAC, "00:01:02:03:04:05". */
+    FK_IPV4,        /* be32, dotted quad. */
+    FK_IN6,         /* 16 bytes, inet_ntop(). */
+    FK_U8U,         /* u8, decimal. */
+    FK_U8X,         /* u8, hex. */
+    FK_BE16U,       /* be16, decimal. */
+    FK_BE16X,       /* be16, hex. */
+    FK_LABEL,       /* be32 IPv6 flow label, hex, 20 significant bits. */
+    FK_FRAG,        /* u8 OVS_FRAG_TYPE_*, "no", "first", "later". */
+    FK_RSVD,        /* be32 nd_reserved: hex, printed whatever the mask. */
+};
+
+struct fkey_field {
+    const char *name;           /* As printed. */
+    const char *alias;          /* Also accepted when parsing, or NULL. */
+    enum fkey_kind kind;
+    uint8_t ofs;                /* Offset in the attribute payload. */
+};
+
+/* A key attribute whose payload is a fixed struct of fields. */
+struct fkey_struct_attr {
+    uint16_t type;              /* OVS_KEY_ATTR_*. */
+    const struct fkey_field *fields;
+    size_t n_fields;
+};
+
+/* Returns the field table of key attribute 'type', or NULL if 'type' is
+ * not a struct attribute (an integer, a flag set, a nest, unknown...). */
+const struct fkey_struct_attr *fkey_find_struct_attr(uint16_t type);
+
+/* Returns the number of payload bytes a field of 'kind' takes. */
+size_t fkey_kind_size(enum fkey_kind kind);
+
+/* Return the name of one tcp_flags bit (host order, e.g. 0x002 -> "syn")
+ * or of one ct_state bit (OVS_CS_F_*, e.g. "trk"), or NULL for a bit
+ * without a name.  The names are OVS's; the strings are static. */
+const char *fkey_tcp_flag_name(uint32_t bit);
+const char *fkey_ct_state_name(uint32_t bit);
+
+/* Attribute streams.  A stream is a run of netlink attributes at any
+ * alignment (a mask inside a message, a set_masked() payload), so these
+ * helpers copy headers out with memcpy() instead of reading them in
+ * place. */
+
+static inline uint16_t
+attr_type(const struct nlattr *a)
+{
+    return a->nla_type & NLA_TYPE_MASK;
+}
+
+/* Like mnl_attr_ok(), without assuming alignment of 'a'. */
+static inline bool
+attr_ok(const void *a, size_t left)
+{
+    struct nlattr h;
+
+    if (left < sizeof h) {
+        return false;
+    }
+    memcpy(&h, a, sizeof h);
+    return h.nla_len >= sizeof h && h.nla_len <= left;
+}
+
+/* Bytes from the attribute at 'a' (already checked by attr_ok()) to the
+ * next one, at most 'left'. */
+static inline size_t
+attr_step(const void *a, size_t left)
+{
+    struct nlattr h;
+    size_t step;
+
+    memcpy(&h, a, sizeof h);
+    step = NLA_ALIGN(h.nla_len);
+    return step < left ? step : left;
+}
+
+/* Returns the first attribute of 'type' in the stream, or NULL.  Stops at
+ * the first malformed attribute. */
+static inline const struct nlattr *
+find_attr(const uint8_t *p, size_t left, uint16_t type)
+{
+    while (attr_ok(p, left)) {
+        size_t step = attr_step(p, left);
+        struct nlattr h;
+
+        memcpy(&h, p, sizeof h);        /* 'p' may be unaligned. */
+        if ((h.nla_type & NLA_TYPE_MASK) == type) {
+            return (const struct nlattr *) p;
+        }
+        p += step;
+        left -= step;
+    }
+    return NULL;
+}
+
+/* The ct_label payload is OVS's ovs_u128 in host order; OVS prints it as
+ * one big-endian 128-bit number.  The swap is its own inverse, so it also
+ * turns a parsed big-endian number back into the payload. */
+static inline void
+u128_host_to_be(const uint8_t in[16], uint8_t out[16])
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (int i = 0; i < 16; i++) {
+        out[i] = in[15 - i];
+    }
+#else
+    memcpy(out, in, 16);
+#endif
+}
+
+#endif /* codec/fkey-text-private.h */
