@@ -899,7 +899,12 @@ validate_ct(const struct nlattr *a, const struct vstate *st,
                             i ? "timeout" : "helper");
         }
         /* Stricter than the kernel: a name the ovs-dpctl syntax cannot
-         * carry (OVS ends it at ',', ')' or a blank) is refused. */
+         * carry (OVS ends it at ',', ')' or a blank, and "timeout=" with
+         * nothing after it does not parse) is refused. */
+        if (s && attr_len(s) == 1) {
+            return act_fail(err, -EINVAL, OVS_ACTION_ATTR_CT,
+                            "%s name is empty", i ? "timeout" : "helper");
+        }
         for (size_t j = 0; s && j + 1 < attr_len(s); j++) {
             char c = ((const char *) attr_data(s))[j];
 

@@ -510,6 +510,25 @@ test_ct_errors(void **state)
     expect_error(&bb, &arp, -EINVAL, "neither IPv4 nor IPv6");
 }
 
+/* Found by fuzz-actions-nl: the kernel accepts an empty timeout or helper
+ * name, but "ct(timeout=)" does not parse back, so it is refused. */
+static void
+test_ct_empty_names(void **state)
+{
+    struct flow_key key = tcp4_key();
+    struct bb bb;
+
+    (void) state;
+    for (int i = 0; i < 2; i++) {
+        memset(&bb, 0, sizeof bb);
+        bb_open(&bb, OVS_ACTION_ATTR_CT);
+        bb_put(&bb, i ? OVS_CT_ATTR_TIMEOUT : OVS_CT_ATTR_HELPER, "", 1);
+        bb_close(&bb);
+        expect_error(&bb, &key, -EINVAL,
+                     i ? "timeout name is empty" : "helper name is empty");
+    }
+}
+
 static void
 test_depth_limit(void **state)
 {
@@ -676,6 +695,7 @@ main(void)
         cmocka_unit_test(test_structural_errors),
         cmocka_unit_test(test_value_errors),
         cmocka_unit_test(test_ct_errors),
+        cmocka_unit_test(test_ct_empty_names),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_key_dependent),
         cmocka_unit_test(test_parse_errors),
