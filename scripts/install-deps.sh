@@ -8,7 +8,7 @@ pkgs=(
     libclang-rt-14-dev llvm
     libmnl-dev liburcu-dev libpcap-dev libxxhash-dev libcmocka-dev
     python3-pytest python3-scapy
-    openvswitch-common openvswitch-source
+    openvswitch-common openvswitch-source python3-openvswitch python3-netaddr
     valgrind tcpdump
 )
 

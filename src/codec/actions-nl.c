@@ -16,7 +16,6 @@
 #include "lib/errbuf.h"
 #include "packet/flow-key.h"
 
-#define DP_MAX_PORTS    65536   /* Kernel limit on output port numbers. */
 #define ETH_HEADER_LEN  14      /* trunc() may not cut below this. */
 #define ETH_TYPE_TEB    0x6558  /* Transparent Ethernet bridging. */
 #define TUN_OPTS_MAX    255     /* Kernel IP_TUNNEL_OPTS_MAX. */

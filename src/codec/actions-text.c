@@ -471,13 +471,18 @@ parse_set(struct actt_parser *p)
     } kbuf, mbuf;
     const struct nlattr *k, *m;
     struct nlattr *nest;
+    bool tunnel;
     size_t klen;
     int n;
 
     mnl_nlmsg_put_header(kbuf.b);
     mnl_nlmsg_put_header(mbuf.b);
-    n = fkey_parse_attr(p->s, &kbuf.nlh, sizeof kbuf, &mbuf.nlh,
-                        sizeof mbuf, p->err);
+    /* The kernel sets a tunnel only whole (set, never set_masked), so
+     * tunnel() is parsed without a mask: "/mask" in it is an error. */
+    tunnel = !strncmp(p->s, "tunnel(", 7);
+    n = fkey_parse_attr(p->s, &kbuf.nlh, sizeof kbuf,
+                        tunnel ? NULL : &mbuf.nlh, tunnel ? 0 : sizeof mbuf,
+                        p->err);
     if (n < 0) {
         errbuf_prefix(p->err, "set: ");
         return n;

@@ -27,9 +27,6 @@ static_assert(OVS_KEY_ATTR_MAX < 64, "attribute bitmaps are 64 bits wide");
 
 #define BIT(TYPE) (UINT64_C(1) << (TYPE))
 
-/* Kernel's DP_MAX_PORTS: in_port values must be below it. */
-#define DP_MAX_PORTS 65536
-
 #define ICMPV6_ND_SOLICIT 135
 #define ICMPV6_ND_ADVERT  136
 
@@ -144,7 +141,7 @@ close_nest(struct scratch *s, size_t ofs)
 
 static bool
 put_l3_l4(struct scratch *s, const struct flow_key *key,
-          const struct flow_key *v)
+          const struct flow_key *v, bool is_mask)
 {
     uint16_t eth_type = ntohs(key->eth_type);
 
@@ -193,7 +190,11 @@ put_l3_l4(struct scratch *s, const struct flow_key *key,
         size_t n = key->n_mpls < FKEY_MAX_MPLS ? key->n_mpls : FKEY_MAX_MPLS;
 
         /* A truncated MPLS header gives an empty attribute, as in the
-         * kernel. */
+         * kernel.  So does a mask without labels ('n_mpls' 0): the kernel
+         * writes as many labels as the mask's own label count. */
+        if (is_mask && !v->n_mpls) {
+            n = 0;
+        }
         return put_attr(s, OVS_KEY_ATTR_MPLS, v->mpls_lse,
                         n * sizeof v->mpls_lse[0]);
     } else {
@@ -347,7 +348,7 @@ put_key(struct scratch *s, const struct flow_key *key,
         ok = true;
         goto out;
     }
-    ok = put_l3_l4(s, key, v);
+    ok = put_l3_l4(s, key, v, is_mask);
 
 out:
     while (n_nests > 0) {
@@ -1192,8 +1193,13 @@ mask_l2(struct decoder *d, struct level *lv, int depth)
         be16 tci;
 
         /* TPID and TCI stay exact (set by the caller) unless an encap
-         * mask says otherwise for the TCI. */
+         * mask says otherwise for the TCI.  Without an encap, the kernel
+         * applies this level's eth_type mask to the key's (innermost)
+         * eth_type, which it always makes exact. */
         if (!encap) {
+            if (tpid) {
+                m->eth_type = htons(0xffff);
+            }
             return true;
         }
         if (!(k->vlan[depth].tci & htons(VLAN_CFI))) {

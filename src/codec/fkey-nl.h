@@ -33,7 +33,9 @@
  * 0xffff0000 | the low 16 bits of the mask, or, for a key without a port,
  * as 0xffffffff when the mask is exact and not at all otherwise; an 802.2
  * key, which has no eth_type attribute, has one in its mask if the mask of
- * 'eth_type' is nonzero.  The encoders never fail halfway: on -EMSGSIZE the
+ * 'eth_type' is nonzero; an MPLS mask that does not match the label count
+ * ('n_mpls' 0) has an empty mpls attribute, as the kernel writes as many
+ * labels as the mask has.  The encoders never fail halfway: on -EMSGSIZE the
  * caller's message is exactly as it was (the attributes are composed in a
  * scratch buffer first, then copied in one go).
  *
@@ -72,7 +74,7 @@
  *     attribute; an MPLS attribute that is not 0 to 3 whole LSEs (0 is a
  *     truncated MPLS header, which the kernel emits but does not accept
  *     back; weir accepts it so that its own keys round-trip); neither eth
- *     nor eth_type; eth_type below 0x0600; in_port 65536 or above (the
+ *     nor eth_type; eth_type below 0x0600; in_port 65535 or above (the
  *     kernel's DP_MAX_PORTS); vlan or encap without a VLAN eth_type, a VLAN
  *     eth_type without vlan and encap, a nonzero TCI without VLAN_CFI, a
  *     truncated tag (TCI 0) with a nonempty encap; IPv4/IPv6 frag above 2;
@@ -93,7 +95,9 @@
  *     that level; then the mask's TCI is used and must include VLAN_CFI,
  *     and the mask's TPID must be 0xffff.  An encap mask for a truncated
  *     tag is an error.  The TPIDs of all levels are exact.  A vlan mask
- *     without encap is ignored (the kernel rejects it).
+ *     without encap is ignored (the kernel rejects it); a TPID mask
+ *     without encap makes 'eth_type' exact, as the kernel reads it as the
+ *     eth_type mask.
  *   - L3 masks (ipv4, ipv6, ipv6_exthdrs, arp, mpls) need an exact eth_type
  *     mask, L4 masks (tcp, tcp_flags, udp, sctp, icmp, icmpv6) an exact
  *     nw_proto mask, and nd an ICMPv6 type mask of 0xff; otherwise error.
@@ -132,7 +136,7 @@ struct flow_mask;
 struct nlmsghdr;
 
 /* 'in_port' of a key that has no in_port attribute ("no port").  Real
- * ports are below 65536, the kernel's DP_MAX_PORTS. */
+ * ports are below 65535, the kernel's DP_MAX_PORTS. */
 #define FKEY_IN_PORT_NONE UINT32_MAX
 
 /* Upper bound on the bytes fkey_to_nl() or fmask_to_nl() append, for

@@ -356,9 +356,10 @@ format_struct(const struct fkey_struct_attr *sa, const uint8_t *k,
 
 
 /* OVS's format_flags(): "syn|ack", unnamed bits as one trailing hex
- * number, "0" for none. */
-static void
-format_flags(struct sbuf *sb, const char *(*name)(uint32_t), uint32_t flags)
+ * number, "0" for none.  Declared in fkey-text-private.h. */
+void
+fkey_format_flags(struct sbuf *sb, const char *(*name)(uint32_t),
+                  uint32_t flags)
 {
     uint32_t bad = 0;
 
@@ -383,13 +384,14 @@ format_flags(struct sbuf *sb, const char *(*name)(uint32_t), uint32_t flags)
     chomp(sb, '|');
 }
 
-/* OVS's format_flags_masked() without a name: "+trk-new", "0/0". */
-static void
-format_flags_masked(struct sbuf *sb, const char *(*name)(uint32_t),
-                    uint32_t flags, uint32_t mask, uint32_t max_mask)
+/* OVS's format_flags_masked() without a name: "+trk-new", "0/0".
+ * Declared in fkey-text-private.h. */
+void
+fkey_format_flags_masked(struct sbuf *sb, const char *(*name)(uint32_t),
+                         uint32_t flags, uint32_t mask, uint32_t max_mask)
 {
     if (mask == max_mask) {
-        format_flags(sb, name, flags);
+        fkey_format_flags(sb, name, flags);
         return;
     }
     if (!mask) {
@@ -582,10 +584,10 @@ format_attr__(const struct nlattr *a, const struct nlattr *ma, bool verbose,
                 sbuf_printf(sb, "/%#" PRIx32, m_empty ? 0 : get_u32(m));
             }
         } else if (!exact) {
-            format_flags_masked(sb, fkey_ct_state_name, get_u32(k),
-                                m_empty ? 0 : get_u32(m), UINT32_MAX);
+            fkey_format_flags_masked(sb, fkey_ct_state_name, get_u32(k),
+                                     m_empty ? 0 : get_u32(m), UINT32_MAX);
         } else {
-            format_flags(sb, fkey_ct_state_name, get_u32(k));
+            fkey_format_flags(sb, fkey_ct_state_name, get_u32(k));
         }
         break;
 
@@ -625,11 +627,12 @@ format_attr__(const struct nlattr *a, const struct nlattr *ma, bool verbose,
 
     case OVS_KEY_ATTR_TCP_FLAGS:
         if (!exact) {
-            format_flags_masked(sb, fkey_tcp_flag_name, ntohs(get_u16(k)),
-                                ntohs(get_u16(m)) & TCP_FLAGS_MASK,
-                                TCP_FLAGS_MASK);
+            fkey_format_flags_masked(sb, fkey_tcp_flag_name,
+                                     ntohs(get_u16(k)),
+                                     ntohs(get_u16(m)) & TCP_FLAGS_MASK,
+                                     TCP_FLAGS_MASK);
         } else {
-            format_flags(sb, fkey_tcp_flag_name, ntohs(get_u16(k)));
+            fkey_format_flags(sb, fkey_tcp_flag_name, ntohs(get_u16(k)));
         }
         break;
 
@@ -642,6 +645,10 @@ format_attr__(const struct nlattr *a, const struct nlattr *ma, bool verbose,
         break;
 
     case OVS_KEY_ATTR_TUNNEL:
+        fkey_tunnel_format(k, len, m, ma ? payload_len(ma) : 0, ma != NULL,
+                           verbose, sb);
+        break;
+
     case OVS_KEY_ATTR_NSH:
     default:
         /* Unknown, or nested attributes not decoded yet: hex. */
@@ -667,7 +674,11 @@ make_wildcard_mask(const struct nlattr *a)
         abort();
     }
     memcpy(ma, a, a->nla_len);
-    if (attr_type(a) == OVS_KEY_ATTR_ENCAP) {
+    if (attr_type(a) == OVS_KEY_ATTR_TUNNEL) {
+        /* An empty tunnel mask: fkey_tunnel_format() wildcards every
+         * tunnel attribute that has no mask. */
+        ma->nla_len = NLA_HDRLEN;
+    } else if (attr_type(a) == OVS_KEY_ATTR_ENCAP) {
         uint8_t *p = (uint8_t *) ma + NLA_HDRLEN;
         size_t left = payload_len(ma);
 

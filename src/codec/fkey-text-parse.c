@@ -38,9 +38,9 @@ struct pctx {
     int depth;                  /* Current encap() nesting. */
 };
 
-/* Where a token ends, for error messages: up to ',', ')', '/' or blank. */
-static int
-token_len(const char *s)
+/* Declared in fkey-text-private.h. */
+int
+fkey_token_len(const char *s)
 {
     int n = 0;
 
@@ -56,7 +56,7 @@ syntax_error(struct pctx *c, const char *attr, const char *what,
 {
     if (*at) {
         errbuf_set(c->err, "%s: %s at '%.*s'", attr, what,
-                   token_len(at) ? token_len(at) : 1, at);
+                   fkey_token_len(at) ? fkey_token_len(at) : 1, at);
     } else {
         errbuf_set(c->err, "%s: %s at end of input", attr, what);
     }
@@ -65,8 +65,8 @@ syntax_error(struct pctx *c, const char *attr, const char *what,
 
 /* Scans an unsigned integer as scanf's "%i" does (0x hex, 0 octal, else
  * decimal) no larger than 'max'.  Returns characters used, 0 if none. */
-static int
-scan_uint(const char *s, uint64_t max, uint64_t *valp)
+int
+fkey_scan_uint(const char *s, uint64_t max, uint64_t *valp)
 {
     unsigned int base = 10;
     uint64_t val = 0;
@@ -87,7 +87,7 @@ scan_uint(const char *s, uint64_t max, uint64_t *valp)
         if (d < 0 || (unsigned int) d >= base) {
             break;
         }
-        if (val > (max - d) / base) {
+        if ((uint64_t) d > max || val > (max - d) / base) {
             return 0;           /* Too large. */
         }
         val = val * base + d;
@@ -185,8 +185,8 @@ scan_frag(const char *s, uint8_t *out)
 }
 
 /* Scans one value of 'kind' into 'out'.  Returns characters used or 0. */
-static int
-scan_value(enum fkey_kind kind, const char *s, uint8_t *out)
+int
+fkey_scan_value(enum fkey_kind kind, const char *s, uint8_t *out)
 {
     uint64_t v;
     int n;
@@ -202,7 +202,7 @@ scan_value(enum fkey_kind kind, const char *s, uint8_t *out)
         return scan_frag(s, out);
     case FK_U8U:
     case FK_U8X:
-        n = scan_uint(s, UINT8_MAX, &v);
+        n = fkey_scan_uint(s, UINT8_MAX, &v);
         if (n) {
             *out = v;
         }
@@ -211,7 +211,7 @@ scan_value(enum fkey_kind kind, const char *s, uint8_t *out)
     case FK_BE16X: {
         uint16_t x;
 
-        n = scan_uint(s, UINT16_MAX, &v);
+        n = fkey_scan_uint(s, UINT16_MAX, &v);
         if (n) {
             x = htons(v);
             memcpy(out, &x, 2);
@@ -222,7 +222,7 @@ scan_value(enum fkey_kind kind, const char *s, uint8_t *out)
     case FK_RSVD: {
         uint32_t x;
 
-        n = scan_uint(s, kind == FK_LABEL ? IPV6_LABEL_MASK : UINT32_MAX,
+        n = fkey_scan_uint(s, kind == FK_LABEL ? IPV6_LABEL_MASK : UINT32_MAX,
                       &v);
         if (n) {
             x = htonl(v);
@@ -244,10 +244,10 @@ scan_masked(struct pctx *c, const char *attr, const char *field,
     size_t size = fkey_kind_size(kind);
     int n, n2;
 
-    n = scan_value(kind, s, k);
+    n = fkey_scan_value(kind, s, k);
     if (!n) {
         errbuf_set(c->err, "%s: bad value for '%s' at '%.*s'", attr, field,
-                   token_len(s), s);
+                   fkey_token_len(s), s);
         return -EINVAL;
     }
     if (s[n] != '/') {
@@ -271,10 +271,10 @@ scan_masked(struct pctx *c, const char *attr, const char *field,
                    attr, field);
         return -EINVAL;
     }
-    n2 = scan_value(kind, s + n + 1, m);
+    n2 = fkey_scan_value(kind, s + n + 1, m);
     if (!n2) {
         errbuf_set(c->err, "%s: bad mask for '%s' at '%.*s'", attr, field,
-                   token_len(s + n + 1), s + n + 1);
+                   fkey_token_len(s + n + 1), s + n + 1);
         return -EINVAL;
     }
     return n + 1 + n2;
@@ -392,7 +392,7 @@ parse_int_attr(struct pctx *c, const char *name, uint16_t type, int width,
     const char *p = s;
     int n;
 
-    n = scan_uint(p, max, &kv);
+    n = fkey_scan_uint(p, max, &kv);
     if (!n) {
         return syntax_error(c, name, "bad value", p);
     }
@@ -408,7 +408,7 @@ parse_int_attr(struct pctx *c, const char *name, uint16_t type, int width,
             return -EINVAL;
         }
         p++;
-        n = scan_uint(p, max, &mv);
+        n = fkey_scan_uint(p, max, &mv);
         if (!n) {
             return syntax_error(c, name, "bad mask", p);
         }
@@ -444,14 +444,14 @@ scan_flags(struct pctx *c, const char *name, const char *s,
     uint64_t v, w;
     int n = 0, n1, n2;
 
-    n1 = scan_uint(s, UINT32_MAX, &v);
+    n1 = fkey_scan_uint(s, UINT32_MAX, &v);
     if (n1 && s[n1] == '/') {
         if (!c->mask) {
             errbuf_set(c->err, "%s: mask given but no mask is being parsed",
                        name);
             return -EINVAL;
         }
-        n2 = scan_uint(s + n1 + 1, UINT32_MAX, &w);
+        n2 = fkey_scan_uint(s + n1 + 1, UINT32_MAX, &w);
         if (!n2) {
             return syntax_error(c, name, "bad mask", s + n1 + 1);
         }
@@ -507,7 +507,7 @@ scan_flags(struct pctx *c, const char *name, const char *s,
     while (s[n] != ')') {
         uint32_t bit;
 
-        n1 = scan_uint(s + n, UINT32_MAX, &v);
+        n1 = fkey_scan_uint(s + n, UINT32_MAX, &v);
         if (n1) {
             if (v & ~allowed) {
                 return syntax_error(c, name, "unknown flag bits", s + n);
@@ -595,7 +595,7 @@ scan_u128(const char *s, uint8_t be[16])
         return n;
     } else {
         uint64_t v;
-        int n = scan_uint(s, UINT64_MAX, &v);
+        int n = fkey_scan_uint(s, UINT64_MAX, &v);
 
         for (int i = 15; n && i >= 8; i--) {
             be[i] = v;
@@ -690,10 +690,10 @@ parse_vlan(struct pctx *c, const char *name, const char *s)
         seen |= 1u << i;
         p += 4;
         bf = ((1u << vfields[i].bits) - 1) << vfields[i].shift;
-        n = scan_uint(p, (1u << vfields[i].bits) - 1, &v);
+        n = fkey_scan_uint(p, (1u << vfields[i].bits) - 1, &v);
         if (!n) {
             errbuf_set(c->err, "%s: bad value for '%s' at '%.*s'", name,
-                       vfields[i].name, token_len(p), p);
+                       vfields[i].name, fkey_token_len(p), p);
             return -EINVAL;
         }
         p += n;
@@ -704,10 +704,10 @@ parse_vlan(struct pctx *c, const char *name, const char *s)
                            "parsed", name, vfields[i].name);
                 return -EINVAL;
             }
-            n = scan_uint(p + 1, (1u << vfields[i].bits) - 1, &mv);
+            n = fkey_scan_uint(p + 1, (1u << vfields[i].bits) - 1, &mv);
             if (!n) {
                 errbuf_set(c->err, "%s: bad mask for '%s' at '%.*s'", name,
-                           vfields[i].name, token_len(p + 1), p + 1);
+                           vfields[i].name, fkey_token_len(p + 1), p + 1);
                 return -EINVAL;
             }
             p += 1 + n;
@@ -780,10 +780,10 @@ parse_mpls(struct pctx *c, const char *name, const char *s)
         p += idlen + 1;
         max = (1u << mfields[i].bits) - 1;
         bf = max << mfields[i].shift;
-        n = scan_uint(p, max, &v);
+        n = fkey_scan_uint(p, max, &v);
         if (!n) {
             errbuf_set(c->err, "%s: bad value for '%s' at '%.*s'", name,
-                       mfields[i].name, token_len(p), p);
+                       mfields[i].name, fkey_token_len(p), p);
             return -EINVAL;
         }
         p += n;
@@ -794,10 +794,10 @@ parse_mpls(struct pctx *c, const char *name, const char *s)
                            "parsed", name, mfields[i].name);
                 return -EINVAL;
             }
-            n = scan_uint(p + 1, max, &mv);
+            n = fkey_scan_uint(p + 1, max, &mv);
             if (!n) {
                 errbuf_set(c->err, "%s: bad mask for '%s' at '%.*s'", name,
-                           mfields[i].name, token_len(p + 1), p + 1);
+                           mfields[i].name, fkey_token_len(p + 1), p + 1);
                 return -EINVAL;
             }
             p += 1 + n;
@@ -971,6 +971,31 @@ parse_encap(struct pctx *c, const char *s)
     return n + 1;
 }
 
+/* "tunnel(...)": fkey-text-tunnel.c builds the two nested payloads; they
+ * go out as plain attributes (no NLA_F_NESTED, as OVS sends them). */
+static int
+parse_tunnel(struct pctx *c, const char *s)
+{
+    uint8_t k[FKEY_TUNNEL_MAX], m[FKEY_TUNNEL_MAX];
+    size_t klen = 0, mlen = 0;
+    int n;
+
+    n = fkey_tunnel_parse(s, c->mask != NULL, k, &klen, m, &mlen, c->err);
+    if (n < 0) {
+        return n;
+    }
+    if (!put_attr(c->key, c->key_buflen, OVS_KEY_ATTR_TUNNEL, klen, k)) {
+        errbuf_set(c->err, "key buffer too small");
+        return -EMSGSIZE;
+    }
+    if (c->mask && !put_attr(c->mask, c->mask_buflen, OVS_KEY_ATTR_TUNNEL,
+                             mlen, m)) {
+        errbuf_set(c->err, "mask buffer too small");
+        return -EMSGSIZE;
+    }
+    return n;
+}
+
 /* Parses one attribute "name(...)" at 's'.  Returns characters used. */
 static int
 parse_attr(struct pctx *c, const char *s)
@@ -987,7 +1012,7 @@ parse_attr(struct pctx *c, const char *s)
     }
     if (!idlen || s[idlen] != '(') {
         errbuf_set(c->err, "expected a key attribute at '%.*s'",
-                   token_len(s) ? token_len(s) : 1, s);
+                   fkey_token_len(s) ? fkey_token_len(s) : 1, s);
         return -EINVAL;
     }
     if (idlen >= sizeof name) {
@@ -1010,7 +1035,7 @@ parse_attr(struct pctx *c, const char *s)
                                                          name[3])) {
         uint64_t v;
 
-        n = scan_uint(name + 3, NLA_TYPE_MASK, &v);
+        n = fkey_scan_uint(name + 3, NLA_TYPE_MASK, &v);
         if (n && !name[3 + n] && (name[3] != '0' || !name[4])) {
             if (fkey_attr_name(v)) {
                 errbuf_set(c->err, "%s: type %u is '%s'; use that name",
@@ -1064,6 +1089,8 @@ parse_attr(struct pctx *c, const char *s)
             n = parse_encap(c, body);
             break;
         case OVS_KEY_ATTR_TUNNEL:
+            n = parse_tunnel(c, body);
+            break;
         case OVS_KEY_ATTR_NSH:
             errbuf_set(c->err, "%s(): not supported yet", name);
             return -EINVAL;

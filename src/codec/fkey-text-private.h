@@ -3,7 +3,8 @@
 #define WEIR_CODEC_FKEY_TEXT_PRIVATE_H 1
 
 /* What the key text formatter and parser share.  Only for
- * fkey-text-format.c, fkey-text-parse.c and fkey-text-tables.c.
+ * fkey-text-format.c, fkey-text-parse.c, fkey-text-tables.c and
+ * fkey-text-tunnel.c.
  *
  * What
  * ====
@@ -73,6 +74,52 @@ size_t fkey_kind_size(enum fkey_kind kind);
  * without a name.  The names are OVS's; the strings are static. */
 const char *fkey_tcp_flag_name(uint32_t bit);
 const char *fkey_ct_state_name(uint32_t bit);
+
+/* OVS's format_flags() and format_flags_masked() (without a name), shared
+ * by tcp_flags, ct_state and the tunnel flags: "syn|ack" (unnamed bits as
+ * one trailing hex number, "0" for none), or with a partial mask
+ * "+trk-new" ("0/0" for an empty one). */
+struct sbuf;
+void fkey_format_flags(struct sbuf *sb, const char *(*name)(uint32_t),
+                       uint32_t flags);
+void fkey_format_flags_masked(struct sbuf *sb,
+                              const char *(*name)(uint32_t), uint32_t flags,
+                              uint32_t mask, uint32_t max_mask);
+
+/* Scanners of fkey-text-parse.c that the tunnel parser shares.
+ *
+ * fkey_token_len() returns how many characters of 's' make up a token
+ * for an error message (up to ',', ')', '(', '/' or a blank; at most 40).
+ * fkey_scan_uint() scans an unsigned integer as scanf's "%i" does (0x hex,
+ * 0 octal, else decimal) no larger than 'max'.  fkey_scan_value() scans
+ * one value of 'kind' into the fkey_kind_size() bytes at 'out'.  The
+ * scanners return the characters used, 0 if there is no valid value. */
+int fkey_token_len(const char *s);
+int fkey_scan_uint(const char *s, uint64_t max, uint64_t *valp);
+int fkey_scan_value(enum fkey_kind kind, const char *s, uint8_t *out);
+
+/* tunnel(), in fkey-text-tunnel.c.
+ *
+ * fkey_tunnel_format() appends to 'sb' the inside of "tunnel(...)" for
+ * the OVS_TUNNEL_KEY_ATTR_* stream of 'klen' bytes at 'k'.  With 'masked'
+ * the 'mlen' bytes at 'm' are the mask stream (possibly empty: a tunnel
+ * attribute missing from it is wildcarded); without it the key is exact
+ * and 'm' is ignored.  Malformed bytes print in error forms; it never
+ * reads outside the two streams.
+ *
+ * fkey_tunnel_parse() parses the text at 's', just after "tunnel(", up to
+ * and including its closing ')', into the payload of the key attribute
+ * (at most FKEY_TUNNEL_MAX bytes at 'key', length in '*key_len') and, if
+ * 'masked', of the mask attribute ('mask', '*mask_len').  Returns the
+ * characters used, or -EINVAL with a reason naming the token in 'err'. */
+#define FKEY_TUNNEL_MAX 1024
+void fkey_tunnel_format(const uint8_t *k, size_t klen, const uint8_t *m,
+                        size_t mlen, bool masked, bool verbose,
+                        struct sbuf *sb);
+struct errbuf;
+int fkey_tunnel_parse(const char *s, bool masked, uint8_t *key,
+                      size_t *key_len, uint8_t *mask, size_t *mask_len,
+                      struct errbuf *err);
 
 /* Attribute streams.  A stream is a run of netlink attributes at any
  * alignment (a mask inside a message, a set_masked() payload), so these

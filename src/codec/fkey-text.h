@@ -34,9 +34,10 @@
  *     in hex ("%#x"), ports, protocols, ttl and types in decimal, masks of
  *     decimal fields in hex.
  *   - Attributes this build does not know print as "key<N>(01 02 ...)",
- *     with "/ff ff ..." when a mask is given.  Tunnel and nsh (nested
- *     attributes we do not decode yet) print in the same hex form under
- *     their own names.
+ *     with "/ff ff ..." when a mask is given.  nsh (nested attributes we
+ *     do not decode yet) prints in the same hex form under its own name.
+ *   - tunnel(...) follows OVS's format_odp_tun_attr(); its rules and its
+ *     few deliberate differences are in fkey-text-tunnel.c.
  *   - An attribute with the wrong payload length prints as
  *     "name(bad key length L, expected E)(01 02 ...)" (or "bad mask
  *     length"); bytes after the last well-formed attribute print as
@@ -151,7 +152,7 @@ bool fkey_mask_is_exact(uint16_t type, const void *mask, size_t len);
  * without "/mask" are exact, fields not written are zero (wildcarded).
  *
  * A "ufid:" prefix is not part of the key: parse it first with
- * ufid_parse().  tunnel() and nsh() are not supported yet (error).
+ * ufid_parse().  nsh() is not supported yet (error).
  *
  * Returns: 0 on success.  -EINVAL for a syntax error, with a reason naming
  * the bad token in 'err' (e.g. "ipv4: unknown field 'sorc'"); -EMSGSIZE if

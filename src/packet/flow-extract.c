@@ -561,6 +561,20 @@ fkey_extract(const void *data, size_t len, const struct pkt_metadata *md,
     ofs = 2 * ETH_ADDR_LEN;
     parse_vlans(&c, &ofs, key);
     key->eth_type = parse_ethertype(&c, &ofs);
+    if (fkey_eth_type_is_vlan(key->eth_type)) {
+        /* A VLAN type that is not a complete tag: a truncated tag (TPID
+         * already recorded), a third tag, or a SNAP header carrying a
+         * TPID.  The kernel reports the last like a truncated tag, with
+         * "vlan(0),encap()" in the next free slot, so record it there. */
+        int i = 0;
+
+        while (i < FKEY_MAX_VLANS && key->vlan[i].tci & htons(VLAN_CFI)) {
+            i++;
+        }
+        if (i < FKEY_MAX_VLANS) {
+            key->vlan[i].tpid = key->eth_type;
+        }
+    }
 
     /* L3 and L4. */
     switch (ntohs(key->eth_type)) {

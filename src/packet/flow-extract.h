@@ -26,7 +26,8 @@
  *   - A VLAN TPID is a tag only if the TCI and the next Ethernet type (6
  *     bytes in all) are present.  Otherwise vlan[i].tpid keeps the TPID,
  *     vlan[i].tci stays 0 and 'eth_type' is the TPID.  A third TPID is
- *     left as 'eth_type'.
+ *     left as 'eth_type'.  A TPID found in a SNAP header (802.3 frame)
+ *     is recorded like a truncated tag in the next free vlan[i].
  *   - An Ethernet type below 0x0600 is an 802.3 length: LLC/SNAP with
  *     DSAP=SSAP=0xaa and OUI 0 yields the SNAP type if it is at least
  *     0x0600; anything else is ETH_TYPE_802_2 (0x0004).

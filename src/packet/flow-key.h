@@ -74,6 +74,11 @@
 #define VLAN_PCP_MASK 0xe000
 #define VLAN_PCP_SHIFT 13
 
+/* The kernel's DP_MAX_PORTS (USHRT_MAX): datapath port numbers (in_port,
+ * output) are below it; the kernel keeps ports in 16 bits and uses 65535
+ * itself for "no port". */
+#define DP_MAX_PORTS 65535
+
 #define FKEY_MAX_VLANS 2
 #define FKEY_MAX_MPLS  3
 

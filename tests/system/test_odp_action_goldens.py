@@ -7,7 +7,12 @@ through the CLI: `weir flow encode-nl --actions -` (one hex line per text
 line) and `weir flow decode-nl --actions -` (one text line per hex line).
 
 Lines using actions weir does not implement are skipped, each with its
-reason, and counted; the counts are printed at the end of the run.
+reason (skip_reason()), and counted; the counts are printed in the
+closing "weir system tests" summary.
+
+Each CLI command runs once for the whole module (a module-scoped fixture,
+batch mode); every golden line is then its own test case, with an id made
+of its index in odp_at.action_cases() and the start of the line.
 
 Some odp.at lines are syntax tests that the kernel refuses (set(in_port),
 a masked value with bits outside its mask, push_vlan without CFI, ...).
@@ -21,19 +26,16 @@ The weir binary is $WEIR_BIN, default build/src/tools/weir.
 """
 
 import os
-import subprocess
 import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "codec"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "codec"))
 
 import odp_at  # noqa: E402
-
-WEIR = os.environ.get("WEIR_BIN",
-                      os.path.join(ROOT, "build", "src", "tools", "weir"))
+import systest  # noqa: E402
 
 # (substring, reason): a line containing the substring is skipped.
 UNSUPPORTED = (
@@ -43,7 +45,6 @@ UNSUPPORTED = (
                  "kernel OVS_ACTION_ATTR_*"),
     ("lb_output(", "lb_output is an OVS userspace-datapath action, not a "
                    "kernel OVS_ACTION_ATTR_*"),
-    ("set(tunnel(", "the key text codec does not parse tunnel() yet"),
     ("nsh(", "the key text codec does not parse nsh() yet"),
 )
 
@@ -92,6 +93,7 @@ def refused_reason(line):
 
 
 def skip_reason(line):
+    """Returns why weir cannot run this golden line yet, or None."""
     for needle, reason in UNSUPPORTED:
         if needle in line:
             return reason
@@ -99,57 +101,79 @@ def skip_reason(line):
 
 
 def run(args, lines):
-    proc = subprocess.run([WEIR] + args, input="".join(l + "\n"
-                                                       for l in lines),
-                          capture_output=True, text=True, timeout=60)
-    out = proc.stdout.splitlines()
-    assert len(out) == len(lines), (args, proc.stderr)
+    out, _, err = systest.run_batch(args, lines, timeout=60)
+    assert len(out) == len(lines), (args, err)
     return out
 
 
+def _load_cases():
+    try:
+        return odp_at.action_cases(), None
+    except (OSError, KeyError, ValueError, StopIteration,
+            AttributeError) as e:
+        return [], "cannot read odp.at from %s: %s" % (odp_at.TARBALL, e)
+
+
+CASES, LOAD_ERROR = _load_cases()
+SUPPORTED = [i for i, c in enumerate(CASES) if not skip_reason(c)]
+
+
+def _params():
+    if LOAD_ERROR:
+        return [pytest.param(None, id="no-odp.at",
+                             marks=pytest.mark.skip(reason=LOAD_ERROR))]
+    params = []
+    for i, line in enumerate(CASES):
+        reason = skip_reason(line)
+        marks = [pytest.mark.skip(reason=reason)] if reason else []
+        params.append(pytest.param(i, id=systest.case_id(i, line),
+                                   marks=marks))
+    return params
+
+
+def _refused_summary():
+    refused = sum(1 for i in SUPPORTED if refused_reason(CASES[i]))
+    return ["%d lines round-trip, %d of them refused by --check as the "
+            "kernel would" % (len(SUPPORTED), refused)]
+
+
+systest.summary(__file__, "odp.at action goldens", _refused_summary)
+
+
 @pytest.fixture(scope="module")
-def cases():
-    if not os.access(WEIR, os.X_OK):
-        pytest.skip("weir binary not found at %s (set WEIR_BIN)" % WEIR)
-    return odp_at.action_cases()
-
-
-def test_action_goldens_round_trip(cases):
-    supported = [c for c in cases if not skip_reason(c)]
-    skipped = {}
-    for c in cases:
-        reason = skip_reason(c)
-        if reason:
-            skipped[reason] = skipped.get(reason, 0) + 1
-
+def results():
+    """Runs the supported lines through encode-nl, decode-nl and
+    decode-nl --check, one batch each.  Returns {case index: (hex, text,
+    check output)}."""
+    systest.require_weir()
+    supported = [CASES[i] for i in SUPPORTED]
     hexes = run(["flow", "encode-nl", "--actions", "-"], supported)
-    bad = [(text, h) for text, h in zip(supported, hexes)
-           if h.startswith("error")]
     texts = run(["flow", "decode-nl", "--actions", "-"], hexes)
     checked = run(["flow", "decode-nl", "--actions", "--check", "-"],
                   hexes)
-    diffs = []
-    refused = 0
-    for want, got, chk in zip(supported, texts, checked):
-        if want != got:
-            diffs.append((want, got))
-        reason = refused_reason(want)
-        if reason:
-            refused += 1
-            if not chk.startswith("error: actions: " + reason):
-                diffs.append((want + "  [--check must refuse: %s]" % reason,
-                              chk))
-        elif chk != want:
-            diffs.append((want + "  [--check]", chk))
+    return dict(zip(SUPPORTED, zip(hexes, texts, checked)))
 
-    print("\nodp.at action goldens: %d cases, %d round-tripped (%d of them "
-          "refused by --check as the kernel would), %d skipped"
-          % (len(cases), len(supported), refused,
-             len(cases) - len(supported)))
-    for reason, n in sorted(skipped.items()):
-        print("  skipped %3d: %s" % (n, reason))
-    assert not bad, "encode failed:\n" + "\n".join(
-        "%s -> %s" % b for b in bad)
-    assert not diffs, "round trip differs:\n" + "\n".join(
-        "want %s\n got  %s" % d for d in diffs)
-    assert len(supported) >= 100
+
+def test_enough_action_goldens_supported():
+    """At least 100 of odp.at's action lines are in weir's reach."""
+    assert not LOAD_ERROR, LOAD_ERROR
+    assert len(SUPPORTED) >= 100
+
+
+@pytest.mark.parametrize("index", _params())
+def test_action_goldens_round_trip(results, index):
+    """One odp.at action line: encode-nl accepts it, decode-nl gives back
+    exactly the line, and decode-nl --check refuses it with the
+    KERNEL_REFUSES reason if the kernel would, else passes it unchanged."""
+    want = CASES[index]
+    h, got, chk = results[index]
+    assert not h.startswith("error"), "encode failed:\n%s -> %s" % (want, h)
+    assert want == got, "round trip differs:\nwant %s\n got  %s" % (
+        want, got)
+    reason = refused_reason(want)
+    if reason:
+        assert chk.startswith("error: actions: " + reason), \
+            "want %s  [--check must refuse: %s]\n got  %s" % (
+                want, reason, chk)
+    else:
+        assert chk == want, "want %s  [--check]\n got  %s" % (want, chk)

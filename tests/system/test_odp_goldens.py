@@ -9,35 +9,37 @@ expanded by tests/codec/odp_at.py) goes through
     weir flow decode-nl -   (hex -> text)
 
 and must come back byte-for-byte.  Cases using field sets weir does not
-parse yet are skipped with a reason and counted.  Run with
-/usr/bin/python3 -m pytest; WEIR_BIN overrides the binary
+parse yet are skipped with a reason (skip_reason()) and counted.
+
+The CLI runs once per direction for the whole module (a module-scoped
+fixture, batch mode); every golden line is then its own test case, with
+an id made of its index in odp_at.key_cases() and the start of the line.
+The counts are printed in the closing "weir system tests" summary.
+
+Run with /usr/bin/python3 -m pytest; WEIR_BIN overrides the binary
 (default build/src/tools/weir under the repository root).
 """
 
-import collections
 import os
-import subprocess
 import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "codec"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "codec"))
 
 import odp_at  # noqa: E402
-
-WEIR = os.environ.get("WEIR_BIN",
-                      os.path.join(ROOT, "build", "src", "tools", "weir"))
+import systest  # noqa: E402
 
 # (substring, reason): cases containing it are skipped.
 UNSUPPORTED = (
-    ("tunnel(", "tunnel() not supported yet"),
     ("nsh(", "nsh() not supported yet"),
 )
 
 
 def skip_reason(line):
+    """Returns why weir cannot run this golden line yet, or None."""
     for token, reason in UNSUPPORTED:
         if token in line:
             return reason
@@ -45,62 +47,79 @@ def skip_reason(line):
 
 
 def run_weir(command, lines):
-    """Runs 'weir flow <command> -' on 'lines'; returns its stdout lines."""
-    proc = subprocess.run([WEIR, "flow", command, "-"],
-                          input="".join(l + "\n" for l in lines),
-                          capture_output=True, text=True, timeout=120)
-    out = proc.stdout.splitlines()
-    if proc.returncode != 0 or len(out) != len(lines):
-        return None, proc.stderr
-    return out, proc.stderr
+    """Runs 'weir flow <command> -' on 'lines'; returns its stdout lines,
+    or None if it did not print exactly one line per input."""
+    out, _, err = systest.run_batch(["flow", command, "-"], lines)
+    if len(out) != len(lines):
+        return None, err
+    return out, err
 
 
 def round_trip_one(line):
     hexes, err = run_weir("encode-nl", [line])
-    if hexes is None:
+    if hexes is None or hexes[0].startswith("error"):
         return None, "encode-nl failed: " + err.strip()
     texts, err = run_weir("decode-nl", hexes)
-    if texts is None:
+    if texts is None or texts[0].startswith("error"):
         return None, "decode-nl of %s failed: %s" % (hexes[0], err.strip())
     return texts[0], None
 
 
-def test_odp_at_key_round_trips():
-    if not os.access(WEIR, os.X_OK):
-        pytest.skip("no weir binary at %s (set WEIR_BIN)" % WEIR)
+def _load_cases():
+    try:
+        return odp_at.key_cases(), None
+    except (OSError, KeyError, ValueError, StopIteration) as e:
+        return [], "cannot read odp.at from %s: %s" % (odp_at.TARBALL, e)
 
+
+CASES, LOAD_ERROR = _load_cases()
+
+
+def _params():
+    if LOAD_ERROR:
+        return [pytest.param(None, id="no-odp.at",
+                             marks=pytest.mark.skip(reason=LOAD_ERROR))]
+    params = []
+    for i, (_, line) in enumerate(CASES):
+        reason = skip_reason(line)
+        marks = [pytest.mark.skip(reason=reason)] if reason else []
+        params.append(pytest.param(i, id=systest.case_id(i, line),
+                                   marks=marks))
+    return params
+
+
+systest.summary(__file__, "odp.at key goldens")
+
+
+@pytest.fixture(scope="module")
+def round_trips():
+    """Runs every supported golden through encode-nl and decode-nl, one
+    batch each way.  Returns {case index: decoded text}, or None if a
+    batch did not keep one output line per input (the cases then run one
+    process each, so that the failure names its line)."""
+    systest.require_weir()
+    run = [i for i, (_, line) in enumerate(CASES) if not skip_reason(line)]
+    hexes, _ = run_weir("encode-nl", [CASES[i][1] for i in run])
+    texts = run_weir("decode-nl", hexes)[0] if hexes else None
+    if texts is None:
+        return None
+    return dict(zip(run, texts))
+
+
+def test_odp_at_expansion_complete():
+    """The odp.at recipe replay yields all of OVS's key goldens."""
     cases = odp_at.key_cases()
     assert len(cases) > 400, "odp.at expansion lost cases"
 
-    run = []
-    skipped = collections.Counter()
-    for comment, line in cases:
-        reason = skip_reason(line)
-        if reason:
-            skipped[reason] += 1
-        else:
-            run.append((comment, line))
 
-    # One batch each way; fall back to one process per case if the CLI
-    # rejected a line (so the report names it).
-    lines = [line for _, line in run]
-    hexes, _ = run_weir("encode-nl", lines)
-    texts = run_weir("decode-nl", hexes)[0] if hexes else None
-
-    failures = []
-    for i, (comment, line) in enumerate(run):
-        if texts is not None:
-            out, err = texts[i], None
-        else:
-            out, err = round_trip_one(line)
-        if err or out != line:
-            failures.append("%s\n  in:  %s\n  out: %s" % (
-                comment, line, err or out))
-
-    print("\nodp.at key goldens: %d cases, %d ran, %d skipped"
-          % (len(cases), len(run), sum(skipped.values())))
-    for reason, n in sorted(skipped.items()):
-        print("  skipped %d: %s" % (n, reason))
-    print("  failed %d" % len(failures))
-    assert not failures, "%d of %d round trips differ:\n%s" % (
-        len(failures), len(run), "\n".join(failures[:20]))
+@pytest.mark.parametrize("index", _params())
+def test_odp_at_key_round_trips(round_trips, index):
+    """One odp.at key golden: text -> netlink (encode-nl) -> text
+    (decode-nl) gives back exactly the golden line."""
+    comment, line = CASES[index]
+    if round_trips is not None:
+        out, err = round_trips[index], None
+    else:
+        out, err = round_trip_one(line)
+    assert not err and out == line, "%s\n  in:  %s\n  out: %s" % (
+        comment, line, err or out)

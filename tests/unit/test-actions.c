@@ -104,7 +104,7 @@ test_text_round_trips(void **state)
 {
     static const char *const texts[] = {
         "drop",
-        "1,2,65535",
+        "1,2,65534",
         "userspace(pid=7)",
         "userspace(pid=7,userdata(01020304),actions,tunnel_out_port=3)",
         "userspace(pid=9765,slow_path(cfm,lacp))",
@@ -297,8 +297,8 @@ test_structural_errors(void **state)
 
     /* Output port range. */
     memset(&bb, 0, sizeof bb);
-    bb_u32(&bb, OVS_ACTION_ATTR_OUTPUT, 65536);
-    expect_error(&bb, NULL, -EINVAL, "port 65536 is out of range");
+    bb_u32(&bb, OVS_ACTION_ATTR_OUTPUT, 65535);
+    expect_error(&bb, NULL, -EINVAL, "port 65535 is out of range");
 
     /* Userspace without pid, with pid 0, with an unknown attribute. */
     memset(&bb, 0, sizeof bb);

@@ -609,15 +609,37 @@ test_partial_masks(void **state)
                                    NULL));
     assert_memory_equal(&mk, &mk2, sizeof mk);
 
-    /* Without an encap mask, the tag stays exact and the rest is
-     * wildcarded. */
+    /* Without an encap mask, the tag stays exact, the TPID mask is read
+     * as the eth_type mask (exact, as the kernel does) and the rest is
+     * wildcarded.  The echo is what the kernel dumps for that mask. */
     memset(&bb, 0, sizeof bb);
     bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0xffff);
     assert_int_equal(FKEY_FIT_PERFECT,
                      fmask_from_nl(bb.b, bb.len, &k, &mk, NULL));
     assert_int_equal(0xffff, mk.bits.vlan[0].tci);
-    assert_int_equal(0, mk.bits.eth_type);
+    assert_int_equal(0xffff, mk.bits.eth_type);
     assert_int_equal(0, mk.bits.nw_proto);
+    {
+        uint8_t zeros[12] = { 0 };
+
+        memset(&bb, 0, sizeof bb);
+        bb_u32(&bb, OVS_KEY_ATTR_RECIRC_ID, 0);
+        bb_u32(&bb, OVS_KEY_ATTR_DP_HASH, 0);
+        bb_u32(&bb, OVS_KEY_ATTR_PRIORITY, 0);
+        bb_u32(&bb, OVS_KEY_ATTR_IN_PORT, 0xffff0000);
+        bb_u32(&bb, OVS_KEY_ATTR_SKB_MARK, 0);
+        bb_put(&bb, OVS_KEY_ATTR_ETHERNET, zeros, 12);
+        bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0xffff);
+        bb_be16(&bb, OVS_KEY_ATTR_VLAN, 0xffff);
+        bb_open(&bb, OVS_KEY_ATTR_ENCAP);
+        bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0xffff);
+        bb_put(&bb, OVS_KEY_ATTR_IPV4, zeros, 12);
+        bb_put(&bb, OVS_KEY_ATTR_TCP, zeros, 4);
+        bb_be16(&bb, OVS_KEY_ATTR_TCP_FLAGS, 0);
+        bb_close(&bb);
+        encode_mask(&k, &mk, &m);
+        assert_bytes(&m, &bb);
+    }
 
     /* MPLS: fewer labels than the key is fine; the count is exact. */
     k = mpls_key(3);
@@ -634,6 +656,29 @@ test_partial_masks(void **state)
                      fmask_from_nl(msg_payload(&m), msg_len(&m), &k, &mk2,
                                    NULL));
     assert_memory_equal(&mk, &mk2, sizeof mk);
+
+    /* MPLS key, mask without mpls: the label count is wildcarded and the
+     * kernel dumps an empty mpls attribute (no labels in the mask). */
+    memset(&bb, 0, sizeof bb);
+    bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0xffff);
+    assert_int_equal(FKEY_FIT_PERFECT,
+                     fmask_from_nl(bb.b, bb.len, &k, &mk, NULL));
+    assert_int_equal(0, mk.bits.n_mpls);
+    {
+        uint8_t zeros[12] = { 0 };
+
+        memset(&bb, 0, sizeof bb);
+        bb_u32(&bb, OVS_KEY_ATTR_RECIRC_ID, 0);
+        bb_u32(&bb, OVS_KEY_ATTR_DP_HASH, 0);
+        bb_u32(&bb, OVS_KEY_ATTR_PRIORITY, 0);
+        bb_u32(&bb, OVS_KEY_ATTR_IN_PORT, 0xffff0000);
+        bb_u32(&bb, OVS_KEY_ATTR_SKB_MARK, 0);
+        bb_put(&bb, OVS_KEY_ATTR_ETHERNET, zeros, 12);
+        bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0xffff);
+        bb_put(&bb, OVS_KEY_ATTR_MPLS, NULL, 0);
+        encode_mask(&k, &mk, &m);
+        assert_bytes(&m, &bb);
+    }
 
     /* ICMPv6 ND with an exact type mask. */
     k = ipv6_key(IPPROTO_ICMPV6, 136, 0);
@@ -1020,6 +1065,20 @@ test_key_errors(void **state)
     bb_u32(&bb, OVS_KEY_ATTR_IN_PORT, 65536);
     bb_eth(&bb);
     expect_key_error(&bb, "in_port 65536");
+    /* The kernel's DP_MAX_PORTS is USHRT_MAX: 65535 is already out. */
+    memset(&bb, 0, sizeof bb);
+    bb_u32(&bb, OVS_KEY_ATTR_IN_PORT, 65535);
+    bb_eth(&bb);
+    expect_key_error(&bb, "in_port 65535");
+    {
+        struct flow_key k;
+
+        memset(&bb, 0, sizeof bb);
+        bb_u32(&bb, OVS_KEY_ATTR_IN_PORT, 65534);
+        bb_eth(&bb);
+        assert_int_equal(FKEY_FIT_PERFECT, decode(&bb, &k, NULL));
+        assert_int_equal(65534, k.in_port);
+    }
     memset(&bb, 0, sizeof bb);
     bb_eth(&bb);
     bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0x05ff);

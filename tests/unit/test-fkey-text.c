@@ -308,10 +308,10 @@ test_format_malformed(void **state)
                  "10000700ffffffffffffffffffffff0f", false,
                  "ipv4(src=1.2.3.4,dst=5.6.7.8,proto=6,tos=0x40,ttl=1,"
                  "error: partial mask not supported for frag (0xf))");
-    /* Unknown and tunnel attributes in hex. */
+    /* Unknown and nsh attributes in hex. */
     check_format("0600630001020000", NULL, false, "key99(01 02)");
-    check_format("0c0010000800030001020304", NULL, false,
-                 "tunnel(08 00 03 00 01 02 03 04)");
+    check_format("0c001c000800030001020304", NULL, false,
+                 "nsh(08 00 03 00 01 02 03 04)");
 }
 
 static void
@@ -461,11 +461,11 @@ test_errors(void **state)
                 "in_port: expected ')' at end of input");
     check_error("recirc_id(1/2)", true, -EINVAL,
                 "recirc_id: cannot be masked");
-    check_error("tunnel(tun_id=0x1)", true, -EINVAL,
-                "tunnel(): not supported yet");
     check_error("nsh(flags=0)", true, -EINVAL, "nsh(): not supported yet");
     check_error("vlan(vid=4096)", true, -EINVAL,
                 "vlan: bad value for 'vid' at '4096'");
+    check_error("vlan(pcp=8)", true, -EINVAL,
+                "vlan: bad value for 'pcp' at '8'");
     check_error("mpls(label=1,label=2,label=3,label=4)", true, -EINVAL,
                 "mpls: more than 3 label stack entries");
     check_error("tcp_flags(+syn+fin+syn)", true, -EINVAL,
@@ -530,6 +530,186 @@ test_buffer_too_small(void **state)
     assert_int_equal(m->nlmsg_len, MNL_NLMSG_HDRLEN + 8);
 }
 
+/* ---- tunnel(). ---- */
+
+static void
+test_tunnel_parse_bytes(void **state)
+{
+    (void) state;
+    /* ID (type 0), IPV4_DST (2), then the DONT_FRAGMENT flag (5). */
+    check_parse("tunnel(tun_id=0x1,dst=1.1.1.1,flags(df|key))",
+                "1c001000" "0c000000" "0000000000000001"
+                "08000200" "01010101" "04000500", NULL);
+    /* With a mask: a flag's mask is its attribute in the mask nest. */
+    check_parse("tunnel(tun_id=0x1/0xff,dst=1.1.1.1,flags(+df-csum+key))",
+                "1c001000" "0c000000" "0000000000000001"
+                "08000200" "01010101" "04000500",
+                "20001000" "0c000000" "00000000000000ff"
+                "08000200" "ffffffff" "04000500" "04000600");
+    /* "key" without tun_id writes tun_id 0, wildcarded. */
+    check_parse("tunnel(flags(+key))",
+                "10001000" "0c000000" "0000000000000000",
+                "10001000" "0c000000" "0000000000000000");
+    /* vxlan: nested GBP, host-order u32 flags << 16 | id. */
+    check_parse("tunnel(vxlan(gbp(id=10,flags=0xb)),flags(0))",
+                "10001000" "0c000b00" "08000100" "0a000b00", NULL);
+    /* geneve: class, type, length in 4-byte words, data. */
+    check_parse("tunnel(geneve({class=0xffff,type=0x1,len=4,0xa}))",
+                "10001000" "0c000800" "ffff0101" "0000000a", NULL);
+    /* erspan: int version, then index (v1) or md2 (v2). */
+    check_parse("tunnel(erspan(ver=1,idx=0x7))",
+                "14001000" "10000f00" "01000000" "00000007" "00000000",
+                NULL);
+    check_parse("tunnel(erspan(ver=2,dir=1,hwid=0x7))",
+                "14001000" "10000f00" "02000000" "00000000" "00000078",
+                NULL);
+}
+
+static void
+test_tunnel_round_trips(void **state)
+{
+    static const char *const exact[] = {
+        "tunnel(tun_id=0x7f10354,src=10.10.10.10,dst=20.20.20.20,ttl=64,"
+        "flags(csum|key)),in_port(1)",
+        "tunnel(tun_id=0xfedcba9876543210,src=10.0.0.1,dst=10.0.0.2,"
+        "tos=0x8,ttl=128,erspan(ver=1,idx=0x7),flags(df|key))",
+        "tunnel(ipv6_src=2001:db8::1,ipv6_dst=2001:db8::2,tp_src=1,"
+        "tp_dst=4789,flags(oam|df|csum))",
+        "tunnel(dst=1.1.1.1,vxlan(gbp(id=1,flags=0),gbp(id=2,flags=0x1)),"
+        "flags(0))",
+        "tunnel(dst=1.1.1.1,vxlan(),flags(0))",
+        "tunnel(geneve(),flags(0))",
+        "tunnel(geneve({class=0x102,type=0x80,len=8,0x1020304050607}"
+        "{class=0,type=0,len=0}),flags(0))",
+        "tunnel(dst=1.1.1.1,key16(),flags(0))",
+        "tunnel(dst=1.1.1.1,key15(01 02 03 04),flags(0))",
+        "tunnel(erspan(ver=3),flags(0))",
+        "tunnel(flags(0)),encap(tunnel(dst=1.1.1.1,flags(0)))",
+    };
+    static const char *const masked[] = {
+        "tunnel(tun_id=0x7f10354/0xff,src=10.10.10.10/255.255.255.0,"
+        "dst=20.20.20.20/255.255.255.0,ttl=64,"
+        "vxlan(gbp(id=10/0xff,flags=0xb)),flags(oam|csum|key))",
+        "tunnel(tun_id=0x7f10354/0xff,src=10.10.10.10/255.255.255.0,"
+        "dst=20.20.20.20/255.255.255.0,ttl=64,geneve({class=0,type=0,"
+        "len=4,0xa/0xff}{class=0xffff,type=0x1,len=4,0xffffffff}),"
+        "flags(-df+csum+key))",
+        "tunnel(ipv6_dst=2001:db8::2/ffff::,tp_dst=4789/0xff00,"
+        "flags(-oam+df))",
+        "tunnel(flags(+key))",
+        "tunnel(dst=1.1.1.1,erspan(ver=2,dir=1,hwid=0x3/0x7))",
+        "tunnel(erspan(ver=1,idx=0x7/0xff))",
+        "tunnel(geneve({len=4/0x1c}{type=0x5}),vxlan(gbp(flags=0x1/0x3)))",
+        "tunnel(key15(01 02/ff 00))",
+        "tunnel()",
+    };
+
+    (void) state;
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++) {
+        check_round_trip(exact[i], false);
+    }
+    for (size_t i = 0; i < sizeof masked / sizeof *masked; i++) {
+        check_round_trip(masked[i], true);
+    }
+}
+
+static void
+test_tunnel_format(void **state)
+{
+    struct sbuf sb = SBUF_INIT;
+    uint8_t a[16];
+
+    (void) state;
+    /* An empty tunnel: without a mask flags() always prints. */
+    check_format("04001000", NULL, false, "tunnel(flags(0))");
+    /* A tunnel missing from the mask is wildcarded, yet still says that
+     * it has a key. */
+    check_format("10001000" "0c000000" "0000000000000001",
+                 "08000300" "ffffffff", false, "tunnel(flags(+key))");
+    check_format("10001000" "0c000000" "0000000000000001",
+                 "08000300" "ffffffff", true,
+                 "tunnel(tun_id=0x1/0,flags(+key))");
+    /* Masked fields left out, partial masks shown. */
+    check_format("14001000" "0800010001020304" "0500040040000000",
+                 "14001000" "08000100ffffff00" "0500040000000000", false,
+                 "tunnel(src=1.2.3.4/255.255.255.0)");
+    /* Malformed: bad length, truncated attribute, geneve overrun, geneve
+     * mask of another length, bad gbp length. */
+    check_format("0c0010000800030001020304", NULL, false,
+                 "tunnel(key3(bad key length 4, expected 1)(01 02 03 04),"
+                 "flags(0))");
+    check_format("0a0010000c000000aabb0000", NULL, false,
+                 "tunnel(***6 leftover bytes*** (0c 00 00 00 aa bb),"
+                 "flags(0))");
+    check_format("0c00100008000800ffff0101", NULL, false,
+                 "tunnel(geneve(opt len 8 greater than remaining 4),"
+                 "flags(0))");
+    check_format("0c00100008000800ffff0001",
+                 "0c0010000400080000000000", false,
+                 "tunnel(geneve(value len 4 different from mask len 0))");
+    check_format("10001000" "0c000b00" "06000100aabb0000", NULL, false,
+                 "tunnel(vxlan(key1(bad key length 2, expected 4)(aa bb)),"
+                 "flags(0))");
+
+    /* set(tunnel(...)) goes through fkey_format_attr(). */
+    assert_int_equal(hex_to_bytes("10001000" "08000200" "02020202"
+                                  "04000600", a, sizeof a), 16);
+    fkey_format_attr((const struct nlattr *) a, NULL, true, &sb);
+    assert_string_equal(sbuf_str(&sb), "tunnel(dst=2.2.2.2,flags(csum))");
+    sbuf_uninit(&sb);
+}
+
+static void
+test_tunnel_errors(void **state)
+{
+    (void) state;
+    check_error("tunnel(tun_id=0x1,tun_id=0x2)", true, -EINVAL,
+                "tunnel: duplicate field 'tun_id'");
+    check_error("tunnel(flags(df),flags(csum))", true, -EINVAL,
+                "tunnel: duplicate field 'flags'");
+    check_error("tunnel(foo=1)", true, -EINVAL,
+                "tunnel: unknown field 'foo'");
+    check_error("tunnel(ttl=256)", true, -EINVAL,
+                "tunnel: bad value for 'ttl' at '256'");
+    check_error("tunnel(tun_id=0x1/0x1g)", true, -EINVAL,
+                "tunnel: expected ',' or ')' at 'g'");
+    check_error("tunnel(src=1.2.3.4/255.0.0.0)", false, -EINVAL,
+                "tunnel: mask on 'src' but no mask is being parsed");
+    check_error("tunnel(dst=1.1.1.1", true, -EINVAL,
+                "tunnel: expected ',' or ')' at end of input");
+    check_error("tunnel(flags(df|bogus))", true, -EINVAL,
+                "tunnel: flags: unknown flag at 'bogus'");
+    check_error("tunnel(flags(+df))", false, -EINVAL,
+                "tunnel: flags: +/- needs a mask at '+df'");
+    check_error("tunnel(flags(0x10))", true, -EINVAL,
+                "tunnel: flags: unknown flag bits at '0x10'");
+    check_error("tunnel(geneve({len=5}))", true, -EINVAL,
+                "tunnel: geneve: len must be a multiple of 4 up to 124 "
+                "at '5'");
+    check_error("tunnel(geneve({len=4,0x1ffffffff}))", true, -EINVAL,
+                "tunnel: geneve: bad data at '0x1ffffffff'");
+    check_error("tunnel(geneve({type=1,0x1}))", true, -EINVAL,
+                "tunnel: geneve: data without a nonzero len at '0x1'");
+    check_error("tunnel(geneve({class=1,class=2}))", true, -EINVAL,
+                "tunnel: geneve: duplicate field 'class'");
+    check_error("tunnel(erspan(idx=1))", true, -EINVAL,
+                "tunnel: erspan: 'ver' missing");
+    check_error("tunnel(erspan(ver=2,idx=1))", true, -EINVAL,
+                "tunnel: erspan: 'idx' needs ver=1");
+    check_error("tunnel(erspan(ver=1,dir=2))", true, -EINVAL,
+                "tunnel: bad value for 'dir' at '2'");
+    check_error("tunnel(vxlan(gbp(id=70000)))", true, -EINVAL,
+                "tunnel: bad value for 'id' at '70000'");
+    check_error("tunnel(vxlan(foo))", true, -EINVAL,
+                "tunnel: vxlan: expected 'gbp(' at 'foo'");
+    check_error("tunnel(key3(01))", true, -EINVAL,
+                "tunnel: key3 has a named form; use it");
+    check_error("tunnel(key15(00 00 00 01 00 00 00 00 00 00 00 00))", true,
+                -EINVAL, "tunnel: key15 has a named form; use it");
+    check_error("tunnel(key16(01/ff ff))", true, -EINVAL,
+                "tunnel: key16 mask has 2 bytes, value 1");
+}
+
 int
 main(void)
 {
@@ -548,6 +728,10 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_deep_encap),
         cmocka_unit_test(test_buffer_too_small),
+        cmocka_unit_test(test_tunnel_parse_bytes),
+        cmocka_unit_test(test_tunnel_round_trips),
+        cmocka_unit_test(test_tunnel_format),
+        cmocka_unit_test(test_tunnel_errors),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

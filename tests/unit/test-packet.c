@@ -663,6 +663,42 @@ test_llc_snap(void **state)
     k = extract(&f);
     assert_int_equal(ntohs(k.eth_type), ETH_TYPE_802_2);
 
+    /* SNAP carrying a VLAN TPID: not a tag (the kernel parses tags only
+     * before the length), reported like a truncated one, "vlan(0)". */
+    f.n = 0;
+    put_eth(&f, 30);
+    put8(&f, 0xaa);
+    put8(&f, 0xaa);
+    put8(&f, 0x03);
+    put_zeros(&f, 3);
+    put16(&f, ETH_TYPE_VLAN_8021Q);
+    put16(&f, 5);
+    put16(&f, ETH_TYPE_IP);
+    put_ipv4(&f, 5, IPPROTO_UDP, 0, 28);
+    k = extract(&f);
+    assert_int_equal(ntohs(k.eth_type), ETH_TYPE_VLAN_8021Q);
+    assert_int_equal(ntohs(k.vlan[0].tpid), ETH_TYPE_VLAN_8021Q);
+    assert_int_equal(k.vlan[0].tci, 0);
+    assert_int_equal(k.vlan[1].tpid, 0);
+    assert_l3_zero(&k);
+
+    /* The same inside a complete 802.1Q tag: the next slot. */
+    f.n = 0;
+    put_eth(&f, ETH_TYPE_VLAN_8021Q);
+    put16(&f, 7);
+    put16(&f, 30);
+    put8(&f, 0xaa);
+    put8(&f, 0xaa);
+    put8(&f, 0x03);
+    put_zeros(&f, 3);
+    put16(&f, ETH_TYPE_VLAN_8021AD);
+    put_zeros(&f, 22);
+    k = extract(&f);
+    assert_int_equal(ntohs(k.vlan[0].tci), VLAN_CFI | 7);
+    assert_int_equal(ntohs(k.vlan[1].tpid), ETH_TYPE_VLAN_8021AD);
+    assert_int_equal(k.vlan[1].tci, 0);
+    assert_int_equal(ntohs(k.eth_type), ETH_TYPE_VLAN_8021AD);
+
     /* 0x05ff is still a length; 0x0600 is a type. */
     f.n = 0;
     put_eth(&f, 0x05ff);
