@@ -340,8 +340,11 @@ actt_syntax(struct actt_parser *p, const char *what)
     while (p->s[n] && n < 24 && p->s[n] != ',' && p->s[n] != ')') {
         n++;
     }
-    errbuf_set(p->err, "%s at '%.*s'", what, n ? n : 1,
-               *p->s ? p->s : "<end>");
+    if (*p->s) {
+        errbuf_set(p->err, "%s at '%.*s'", what, n ? n : 1, p->s);
+    } else {
+        errbuf_set(p->err, "%s at end of input", what);
+    }
     return -EINVAL;
 }
 
