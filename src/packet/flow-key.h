@@ -21,7 +21,8 @@
  *   - every byte of a key, padding included, is defined: extraction starts
  *     from memset(0) and never leaves holes;
  *   - fields are grouped metadata, L2, L3, L4 so that a mask's nonzero
- *     bytes form one short range.
+ *     bytes form one short range; the reserved tunnel and conntrack blocks
+ *     come last for the same reason.
  *
  * Which attributes a key has is not stored separately; it follows from the
  * key itself, exactly as in the kernel (see codec/fkey-nl.h):
@@ -147,9 +148,6 @@ struct flow_key {
     uint32_t in_port;           /* OVS_KEY_ATTR_IN_PORT. */
     uint32_t skb_mark;          /* OVS_KEY_ATTR_SKB_MARK. */
 
-    struct fkey_tunnel tunnel;  /* Reserved, zero. */
-    struct fkey_ct ct;          /* Reserved, zero. */
-
     /* L2. */
     uint8_t eth_src[ETH_ADDR_LEN];
     uint8_t eth_dst[ETH_ADDR_LEN];
@@ -186,6 +184,11 @@ struct flow_key {
     be16 tp_dst;                /* TCP/UDP/SCTP port; ICMP(v6) code. */
     be16 tcp_flags;             /* Low 12 bits of the TCP flags word. */
     uint16_t pad_l4;            /* Zero. */
+
+    /* Reserved, zero until tunnels and conntrack land.  Last, so that the
+     * common megaflow masks (metadata, L2, L3, L4) span a short range. */
+    struct fkey_tunnel tunnel;
+    struct fkey_ct ct;
 };
 
 /* A mask has the layout of a key; 1 bits must match. */
@@ -197,6 +200,7 @@ struct flow_mask {
 #define FKEY_OFS_L2   offsetof(struct flow_key, eth_src)
 #define FKEY_OFS_L3   offsetof(struct flow_key, nw_proto)
 #define FKEY_OFS_L4   offsetof(struct flow_key, tp_src)
+#define FKEY_OFS_RESERVED offsetof(struct flow_key, tunnel)
 
 /* ICMP/ICMPv6 type and code live in 'tp_src'/'tp_dst' as the kernel
  * stores them: htons(type), htons(code). */
