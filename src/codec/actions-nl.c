@@ -820,6 +820,13 @@ validate_set(const struct nlattr *a, const struct vstate *st,
         return 0;
 
     case OVS_KEY_ATTR_NSH:
+        /* The kernel checks a masked nsh() against the unmasked attribute
+         * lengths (validate_nsh() with is_mask), so OVS's value/mask pairs
+         * never pass; newer kernels refuse set(nsh()) altogether. */
+        if (masked) {
+            return act_fail(err, -EINVAL, type,
+                            "masked set of nsh() is not supported");
+        }
         if (fk && st->eth_type != htons(ETH_TYPE_NSH)) {
             return act_fail(err, -EINVAL, type, "nsh() on a packet that "
                             "is not NSH");

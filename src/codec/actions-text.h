@@ -25,18 +25,22 @@
  *
  * OVS's text is lossy in a few places (it leaves out ct zone 0 and
  * eventmask, prints sample probabilities to 0.1%, drops add_mpls tunnel
- * flags, and prints only some userspace cookies); weir prints what OVS
- * prints wherever OVS would, and adds, where OVS would lose bytes weir
- * must keep:
+ * flags, and leaves the OpenFlow in_port and bridge UUID out of a decoded
+ * userspace cookie); weir prints what OVS prints wherever OVS would, so
+ * that dump-flows output is the same, and the text (not always the bytes)
+ * round-trips.  A 48-byte userspace cookie of a known type prints decoded
+ * (sFlow(), slow_path(), flow_sample(), ipfix(), controller()), anything
+ * else as userdata(hex).  Where OVS's text has no form for bytes weir must
+ * keep, weir adds one:
  *
  *   - add_mpls(...,tun_flags=N) when the tunnel flags are nonzero;
- *   - a userspace cookie is decoded (sFlow(), slow_path(), ...) only when
- *     re-encoding the decoded fields gives back the same 48 bytes,
- *     otherwise it prints as userdata(hex);
- *   - nat(src=a-a) when an IP_MAX equal to IP_MIN is present, and nat
- *     flags (persistent, hash, random) are kept even without an address;
+ *   - nat(src=a-a), and ports p-p, when an IP_MAX (PROTO_MAX) equal to
+ *     IP_MIN (PROTO_MIN) is present, and nat flags (persistent, hash,
+ *     random) are kept even without an address;
  *   - dec_ttl(le_1(...)), which OVS 3.1 prints as "action23(...)", in the
- *     form later OVS releases use.
+ *     form later OVS releases use;
+ *   - push_nsh(...,md2=0x0102) with every metadata byte, where OVS drops
+ *     leading zero bytes and the leading zero of the first ("md2=0x102").
  *
  * Malformed input prints in OVS's error forms ("action99(01 02)", "bad
  * length 3, expected 4 for: action1(...)", "ct(error)", "***N leftover

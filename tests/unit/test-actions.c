@@ -510,6 +510,39 @@ test_ct_errors(void **state)
     expect_error(&bb, &arp, -EINVAL, "neither IPv4 nor IPv6");
 }
 
+/* ovs-vswitchd puts the OpenFlow in_port and the bridge UUID in every
+ * userspace cookie.  OVS prints the cookie decoded anyway, without them;
+ * so does weir, so that dump-flows output is the same. */
+static void
+test_cookie_prints_like_ovs(void **state)
+{
+    uint8_t cookie[48];
+    uint16_t type = 5;          /* Controller. */
+    uint32_t in_port = 3, recirc = 7;
+    uint16_t max_len = 65535;
+    struct bb bb;
+
+    (void) state;
+    memset(cookie, 0, sizeof cookie);
+    memcpy(cookie, &type, 2);                   /* Host byte order. */
+    memcpy(cookie + 4, &in_port, 4);
+    memset(cookie + 8, 0xab, 16);               /* Bridge UUID. */
+    cookie[26] = 1;                             /* Reason 1 (host order */
+    memcpy(cookie + 28, &recirc, 4);            /*  on little endian). */
+    memcpy(cookie + 42, &max_len, 2);
+
+    memset(&bb, 0, sizeof bb);
+    bb_open(&bb, OVS_ACTION_ATTR_USERSPACE);
+    bb_u32(&bb, OVS_USERSPACE_ATTR_PID, 9);
+    bb_put(&bb, OVS_USERSPACE_ATTR_USERDATA, cookie, sizeof cookie);
+    bb_close(&bb);
+    expect_valid(&bb, NULL);
+    assert_string_equal(fmt(bb.b, bb.len),
+                        "userspace(pid=9,controller(reason=1,dont_send=0,"
+                        "continuation=0,recirc_id=7,rule_cookie=0,"
+                        "controller_id=0,max_len=65535))");
+}
+
 /* Found by fuzz-actions-nl: the kernel accepts an empty timeout or helper
  * name, but "ct(timeout=)" does not parse back, so it is refused. */
 static void
@@ -636,6 +669,29 @@ test_key_dependent(void **state)
     expect_valid(&bb, NULL);
 }
 
+/* A masked set(nsh()) holds each nested field as value then mask (OVS's
+ * layout).  The kernel checks those fields against their unmasked lengths
+ * (flow_netlink.c validate_set() -> validate_nsh()), so it never accepts
+ * one; weir refused it only when the halves of the raw bytes happened to
+ * fail the generic mask test.  All-ones value and mask pass that test. */
+static void
+test_masked_set_nsh(void **state)
+{
+    uint8_t base[16];
+    struct bb bb;
+
+    (void) state;
+    memset(base, 0xff, sizeof base);
+    memset(&bb, 0, sizeof bb);
+    bb_open(&bb, OVS_ACTION_ATTR_SET_MASKED);
+    bb_open(&bb, OVS_KEY_ATTR_NSH);
+    bb_put(&bb, OVS_NSH_KEY_ATTR_BASE, base, sizeof base);
+    bb_close(&bb);
+    bb_close(&bb);
+    expect_error(&bb, NULL, -EINVAL,
+                 "set_masked: masked set of nsh() is not supported");
+}
+
 /* ---- Parser errors. ---- */
 
 static void
@@ -696,8 +752,10 @@ main(void)
         cmocka_unit_test(test_value_errors),
         cmocka_unit_test(test_ct_errors),
         cmocka_unit_test(test_ct_empty_names),
+        cmocka_unit_test(test_cookie_prints_like_ovs),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_key_dependent),
+        cmocka_unit_test(test_masked_set_nsh),
         cmocka_unit_test(test_parse_errors),
     };
 
