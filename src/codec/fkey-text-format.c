@@ -67,6 +67,18 @@ chomp(struct sbuf *sb, char c)
     }
 }
 
+/* Prints the host-order integer of 'size' bytes (2 or 4) at 'k' as
+ * "%#x" and, if 'm' is nonnull, "/" and the one at 'm' likewise. */
+static void
+put_hex_int(struct sbuf *sb, const uint8_t *k, const uint8_t *m,
+            size_t size)
+{
+    sbuf_printf(sb, "%#" PRIx32, size == 2 ? get_u16(k) : get_u32(k));
+    if (m) {
+        sbuf_printf(sb, "/%#" PRIx32, size == 2 ? get_u16(m) : get_u32(m));
+    }
+}
+
 /* Payload bytes of a netlink attribute, which may be unaligned. */
 static const uint8_t *
 payload(const struct nlattr *a)
@@ -553,27 +565,14 @@ format_attr__(const struct nlattr *a, const struct nlattr *ma, bool verbose,
     case OVS_KEY_ATTR_SKB_MARK:
     case OVS_KEY_ATTR_DP_HASH:
     case OVS_KEY_ATTR_RECIRC_ID:
-        sbuf_printf(sb, "%#" PRIx32, get_u32(k));
-        if (!exact) {
-            sbuf_printf(sb, "/%#" PRIx32, get_u32(m));
-        }
+        put_hex_int(sb, k, exact ? NULL : m, 4);
         break;
 
     case OVS_KEY_ATTR_CT_MARK:
-        if (verbose || !m_empty) {
-            sbuf_printf(sb, "%#" PRIx32, get_u32(k));
-            if (!exact) {
-                sbuf_printf(sb, "/%#" PRIx32, get_u32(m));
-            }
-        }
-        break;
-
     case OVS_KEY_ATTR_CT_ZONE:
         if (verbose || !m_empty) {
-            sbuf_printf(sb, "%#" PRIx16, get_u16(k));
-            if (!exact) {
-                sbuf_printf(sb, "/%#" PRIx16, get_u16(m));
-            }
+            put_hex_int(sb, k, exact ? NULL : m,
+                        type == OVS_KEY_ATTR_CT_MARK ? 4 : 2);
         }
         break;
 
@@ -638,10 +637,7 @@ format_attr__(const struct nlattr *a, const struct nlattr *ma, bool verbose,
 
     case OVS_KEY_ATTR_IPV6_EXTHDRS:
         /* Not known to OVS 3.1; printed like skb_mark. */
-        sbuf_printf(sb, "%#" PRIx16, get_u16(k));
-        if (!exact) {
-            sbuf_printf(sb, "/%#" PRIx16, get_u16(m));
-        }
+        put_hex_int(sb, k, exact ? NULL : m, 2);
         break;
 
     case OVS_KEY_ATTR_TUNNEL:

@@ -640,105 +640,30 @@ parse_ct_label(struct pctx *c, const char *name, const char *s)
     return n ? n : p + 1 - s;
 }
 
+/* A bit field of vlan's TCI or of an MPLS label stack entry. */
+struct bit_field {
+    const char *name;
+    int bits, shift;
+};
+
+/* Parses the "name=value[/mask],..." list of vlan() or mpls() at 's', up
+ * to its ')', into the host-order words 'k' and 'm', which the caller
+ * initialises.  A field sets its bits of the current word, in 'm' to
+ * all-ones without "/mask".  A field given again is a duplicate if there
+ * is one word (vlan), else it starts the next label stack entry (mpls),
+ * up to 'max_words'.  Sets '*n_words' to the words used.  Returns the
+ * characters used, including the ')', or -EINVAL. */
 static int
-parse_vlan(struct pctx *c, const char *name, const char *s)
+parse_bit_fields(struct pctx *c, const char *name, const char *s,
+                 const struct bit_field *fields, size_t n_fields,
+                 uint32_t k[], uint32_t m[], int max_words, int *n_words)
 {
-    static const struct {
-        const char *name;
-        int bits, shift;
-    } vfields[] = {
-        { "vid", 12, 0 }, { "pcp", 3, 13 }, { "cfi", 1, 12 },
-    };
-    /* OVS starts from CFI set, and exact, as nearly every tag has it. */
-    uint16_t tci = VLAN_CFI, mask = VLAN_CFI;
-    unsigned int seen = 0;
-    const char *p = s;
-
-    while (*p != ')') {
-        size_t i, idlen = 0;
-        uint64_t v, mv;
-        uint16_t bf;
-        int n;
-
-        if (p != s) {
-            if (*p != ',') {
-                return syntax_error(c, name, "expected ',' or ')'", p);
-            }
-            p++;
-        }
-        while (isalpha((unsigned char) p[idlen])) {
-            idlen++;
-        }
-        for (i = 0; i < 3; i++) {
-            if (idlen == 3 && !strncmp(p, vfields[i].name, 3)) {
-                break;
-            }
-        }
-        if (i == 3 || p[idlen] != '=') {
-            if (!idlen) {
-                return syntax_error(c, name, "expected a field", p);
-            }
-            errbuf_set(c->err, "%s: unknown field '%.*s'", name, (int) idlen,
-                       p);
-            return -EINVAL;
-        }
-        if (seen & (1u << i)) {
-            errbuf_set(c->err, "%s: duplicate field '%s'", name,
-                       vfields[i].name);
-            return -EINVAL;
-        }
-        seen |= 1u << i;
-        p += 4;
-        bf = ((1u << vfields[i].bits) - 1) << vfields[i].shift;
-        n = fkey_scan_uint(p, (1u << vfields[i].bits) - 1, &v);
-        if (!n) {
-            errbuf_set(c->err, "%s: bad value for '%s' at '%.*s'", name,
-                       vfields[i].name, fkey_token_len(p), p);
-            return -EINVAL;
-        }
-        p += n;
-        mv = (1u << vfields[i].bits) - 1;
-        if (*p == '/') {
-            if (!c->mask) {
-                errbuf_set(c->err, "%s: mask on '%s' but no mask is being "
-                           "parsed", name, vfields[i].name);
-                return -EINVAL;
-            }
-            n = fkey_scan_uint(p + 1, (1u << vfields[i].bits) - 1, &mv);
-            if (!n) {
-                errbuf_set(c->err, "%s: bad mask for '%s' at '%.*s'", name,
-                           vfields[i].name, fkey_token_len(p + 1), p + 1);
-                return -EINVAL;
-            }
-            p += 1 + n;
-        }
-        tci = (tci & ~bf) | (v << vfields[i].shift);
-        mask = (mask & ~bf) | (mv << vfields[i].shift);
-    }
-    {
-        uint16_t k = htons(tci), m = htons(mask);
-        int error = put_pair(c, OVS_KEY_ATTR_VLAN, &k, &m, 2);
-
-        return error ? error : p + 1 - s;
-    }
-}
-
-static int
-parse_mpls(struct pctx *c, const char *name, const char *s)
-{
-    static const struct {
-        const char *name;
-        int bits, shift;
-    } mfields[] = {
-        { "label", 20, 12 }, { "tc", 3, 9 }, { "ttl", 8, 0 },
-        { "bos", 1, 8 },
-    };
-    uint32_t k[MAX_MPLS_LSES] = { 0 }, m[MAX_MPLS_LSES] = { 0 };
     unsigned int seen = 0;
     int idx = 0;
     const char *p = s;
 
     while (*p != ')') {
+        const struct bit_field *f;
         size_t i, idlen = 0;
         uint64_t v, mv;
         uint32_t bf, max;
@@ -753,13 +678,13 @@ parse_mpls(struct pctx *c, const char *name, const char *s)
         while (isalpha((unsigned char) p[idlen])) {
             idlen++;
         }
-        for (i = 0; i < 4; i++) {
-            if (strlen(mfields[i].name) == idlen
-                && !strncmp(p, mfields[i].name, idlen)) {
+        for (i = 0; i < n_fields; i++) {
+            if (strlen(fields[i].name) == idlen
+                && !strncmp(p, fields[i].name, idlen)) {
                 break;
             }
         }
-        if (i == 4 || p[idlen] != '=') {
+        if (i == n_fields || p[idlen] != '=') {
             if (!idlen) {
                 return syntax_error(c, name, "expected a field", p);
             }
@@ -767,23 +692,28 @@ parse_mpls(struct pctx *c, const char *name, const char *s)
                        p);
             return -EINVAL;
         }
+        f = &fields[i];
         if (seen & (1u << i)) {
-            /* A field seen again starts the next label stack entry. */
+            if (max_words == 1) {
+                errbuf_set(c->err, "%s: duplicate field '%s'", name,
+                           f->name);
+                return -EINVAL;
+            }
             seen = 0;
-            if (++idx == MAX_MPLS_LSES) {
+            if (++idx == max_words) {
                 errbuf_set(c->err, "%s: more than %d label stack entries",
-                           name, MAX_MPLS_LSES);
+                           name, max_words);
                 return -EINVAL;
             }
         }
         seen |= 1u << i;
         p += idlen + 1;
-        max = (1u << mfields[i].bits) - 1;
-        bf = max << mfields[i].shift;
+        max = (1u << f->bits) - 1;
+        bf = max << f->shift;
         n = fkey_scan_uint(p, max, &v);
         if (!n) {
             errbuf_set(c->err, "%s: bad value for '%s' at '%.*s'", name,
-                       mfields[i].name, fkey_token_len(p), p);
+                       f->name, fkey_token_len(p), p);
             return -EINVAL;
         }
         p += n;
@@ -791,29 +721,123 @@ parse_mpls(struct pctx *c, const char *name, const char *s)
         if (*p == '/') {
             if (!c->mask) {
                 errbuf_set(c->err, "%s: mask on '%s' but no mask is being "
-                           "parsed", name, mfields[i].name);
+                           "parsed", name, f->name);
                 return -EINVAL;
             }
             n = fkey_scan_uint(p + 1, max, &mv);
             if (!n) {
                 errbuf_set(c->err, "%s: bad mask for '%s' at '%.*s'", name,
-                           mfields[i].name, fkey_token_len(p + 1), p + 1);
+                           f->name, fkey_token_len(p + 1), p + 1);
                 return -EINVAL;
             }
             p += 1 + n;
         }
-        k[idx] = (k[idx] & ~bf) | (uint32_t) v << mfields[i].shift;
-        m[idx] = (m[idx] & ~bf) | (uint32_t) mv << mfields[i].shift;
+        k[idx] = (k[idx] & ~bf) | (uint32_t) v << f->shift;
+        m[idx] = (m[idx] & ~bf) | (uint32_t) mv << f->shift;
     }
-    for (int i = 0; i <= idx; i++) {
+    *n_words = idx + 1;
+    return p + 1 - s;
+}
+
+static int
+parse_vlan(struct pctx *c, const char *name, const char *s)
+{
+    static const struct bit_field fields[] = {
+        { "vid", 12, 0 }, { "pcp", 3, 13 }, { "cfi", 1, 12 },
+    };
+    /* OVS starts from CFI set, and exact, as nearly every tag has it. */
+    uint32_t tci = VLAN_CFI, mask = VLAN_CFI;
+    uint16_t k, m;
+    int n_words, n, error;
+
+    n = parse_bit_fields(c, name, s, fields, sizeof fields / sizeof *fields,
+                         &tci, &mask, 1, &n_words);
+    if (n < 0) {
+        return n;
+    }
+    k = htons(tci);
+    m = htons(mask);
+    error = put_pair(c, OVS_KEY_ATTR_VLAN, &k, &m, 2);
+    return error ? error : n;
+}
+
+static int
+parse_mpls(struct pctx *c, const char *name, const char *s)
+{
+    static const struct bit_field fields[] = {
+        { "label", 20, 12 }, { "tc", 3, 9 }, { "ttl", 8, 0 },
+        { "bos", 1, 8 },
+    };
+    uint32_t k[MAX_MPLS_LSES] = { 0 }, m[MAX_MPLS_LSES] = { 0 };
+    int n_lses, n, error;
+
+    n = parse_bit_fields(c, name, s, fields, sizeof fields / sizeof *fields,
+                         k, m, MAX_MPLS_LSES, &n_lses);
+    if (n < 0) {
+        return n;
+    }
+    for (int i = 0; i < n_lses; i++) {
         k[i] = htonl(k[i]);
         m[i] = htonl(m[i]);
     }
-    {
-        int error = put_pair(c, OVS_KEY_ATTR_MPLS, k, m, 4 * (idx + 1));
+    error = put_pair(c, OVS_KEY_ATTR_MPLS, k, m, 4 * n_lses);
+    return error ? error : n;
+}
 
-        return error ? error : p + 1 - s;
+/* Declared in fkey-text-private.h. */
+int
+fkey_scan_raw(const char *s, bool masked, struct fkey_raw *r)
+{
+    bool in_mask = false;
+    const char *p = s;
+
+    r->nk = r->nm = 0;
+    while (*p != ')') {
+        int hi = hex_digit_value((unsigned char) p[0]);
+        int lo = hi >= 0 ? hex_digit_value((unsigned char) p[1]) : -1;
+
+        r->at = p;
+        if (p == s && *p == '/' && p[1] == ')') {
+            /* "key31(/)": an empty attribute with an empty mask. */
+            if (!masked) {
+                return FKEY_RAW_NO_MASK;
+            }
+            in_mask = true;
+            p++;
+            continue;
+        }
+        if (lo < 0) {
+            r->why = "expected two hex digits";
+            return FKEY_RAW_SYNTAX;
+        }
+        if ((in_mask ? r->nm : r->nk) == r->max) {
+            return FKEY_RAW_TOO_LONG;
+        }
+        if (in_mask) {
+            r->m[r->nm++] = hi << 4 | lo;
+        } else {
+            r->k[r->nk++] = hi << 4 | lo;
+        }
+        p += 2;
+        r->at = p;
+        if (*p == ' ' && p[1] != ')') {
+            p++;
+        } else if (*p == '/' && !in_mask) {
+            if (!masked) {
+                return FKEY_RAW_NO_MASK;
+            }
+            in_mask = true;
+            p++;
+        } else if (*p != ')') {
+            r->why = "expected ' ', '/' or ')'";
+            return FKEY_RAW_SYNTAX;
+        }
     }
+    if (!in_mask) {
+        memset(r->m, 0xff, r->nk);
+        r->nm = r->nk;
+    }
+    return p - s;
 }
 
 /* "key<N>(01 02 03[/ff ff ff])": an attribute this build does not know. */
@@ -821,81 +845,36 @@ static int
 parse_unknown(struct pctx *c, const char *name, uint16_t type,
               const char *s)
 {
-    uint8_t *k, *m;
-    size_t nk = 0, nm = 0, cap = strlen(s) / 2 + 1;
-    const char *p = s;
-    bool in_mask = false;
-    int error;
+    size_t cap = strlen(s) / 2 + 1;     /* More than 's' can fill. */
+    struct fkey_raw r = { .k = malloc(cap), .m = malloc(cap), .max = cap };
+    int n;
 
-    k = malloc(cap);
-    m = malloc(cap);
-    if (!k || !m) {
+    if (!r.k || !r.m) {
         abort();
     }
-    while (*p != ')') {
-        int hi = hex_digit_value((unsigned char) p[0]);
-        int lo = hi >= 0 ? hex_digit_value((unsigned char) p[1]) : -1;
-
-        if (p == s && *p == '/' && p[1] == ')') {
-            /* "key31(/)": an empty attribute with an empty mask. */
-            if (!c->mask) {
-                errbuf_set(c->err, "%s: mask given but no mask is being "
-                           "parsed", name);
-                error = -EINVAL;
-                goto out;
-            }
-            in_mask = true;
-            p++;
-            continue;
-        }
-        if (lo < 0) {
-            error = syntax_error(c, name, "expected two hex digits", p);
-            goto out;
-        }
-        if (in_mask) {
-            m[nm++] = hi << 4 | lo;
-        } else {
-            k[nk++] = hi << 4 | lo;
-        }
-        p += 2;
-        if (*p == ' ' && p[1] != ')') {
-            p++;
-        } else if (*p == '/' && !in_mask) {
-            if (!c->mask) {
-                errbuf_set(c->err, "%s: mask given but no mask is being "
-                           "parsed", name);
-                error = -EINVAL;
-                goto out;
-            }
-            in_mask = true;
-            p++;
-        } else if (*p != ')') {
-            error = syntax_error(c, name, "expected ' ', '/' or ')'", p);
-            goto out;
-        }
-    }
-    if (in_mask && nm != nk) {
-        errbuf_set(c->err, "%s: mask has %zu bytes, value %zu", name, nm,
-                   nk);
-        error = -EINVAL;
-        goto out;
-    }
-    if (nk > UINT16_MAX - NLA_HDRLEN) {
+    n = fkey_scan_raw(s, c->mask != NULL, &r);
+    if (n == FKEY_RAW_SYNTAX) {
+        n = syntax_error(c, name, r.why, r.at);
+    } else if (n < 0) {
+        /* FKEY_RAW_NO_MASK: 'cap' leaves no room for FKEY_RAW_TOO_LONG. */
+        errbuf_set(c->err, "%s: mask given but no mask is being parsed",
+                   name);
+        n = -EINVAL;
+    } else if (r.nm != r.nk) {
+        errbuf_set(c->err, "%s: mask has %zu bytes, value %zu", name, r.nm,
+                   r.nk);
+        n = -EINVAL;
+    } else if (r.nk > UINT16_MAX - NLA_HDRLEN) {
         errbuf_set(c->err, "%s: too long", name);
-        error = -EINVAL;
-        goto out;
+        n = -EINVAL;
+    } else {
+        int error = put_pair(c, type, r.k, r.m, r.nk);
+
+        n = error ? error : n + 1;
     }
-    if (!in_mask) {
-        memset(m, 0xff, nk);
-    }
-    error = put_pair(c, type, k, m, nk);
-    if (!error) {
-        error = p + 1 - s;
-    }
-out:
-    free(k);
-    free(m);
-    return error;
+    free(r.k);
+    free(r.m);
+    return n;
 }
 
 static int parse_stream(struct pctx *c, const char *s, bool nested);

@@ -98,6 +98,27 @@ int fkey_token_len(const char *s);
 int fkey_scan_uint(const char *s, uint64_t max, uint64_t *valp);
 int fkey_scan_value(enum fkey_kind kind, const char *s, uint8_t *out);
 
+/* fkey_scan_raw() scans the "01 02[/ff ff]" of "key<N>(...)" at 's', just
+ * after the '(', up to its ')': the value into r->k and, after a '/' (an
+ * error unless 'masked'), the mask into r->m, at most r->max bytes each.
+ * "/" alone is an empty value with an empty mask.  Without a mask, r->m
+ * is all-ones and r->nm equals r->nk.  The caller checks that a mask is
+ * as long as the value.  Returns the characters before the ')', or one
+ * of the FKEY_RAW_* errors with r->at where it was found. */
+struct fkey_raw {
+    uint8_t *k, *m;             /* Room for 'max' bytes each. */
+    size_t max;
+    size_t nk, nm;              /* Bytes scanned into 'k' and 'm'. */
+    const char *at;             /* On error: where. */
+    const char *why;            /* On FKEY_RAW_SYNTAX: what was expected. */
+};
+enum {
+    FKEY_RAW_SYNTAX = -1,       /* Not hex, or a bad separator. */
+    FKEY_RAW_NO_MASK = -2,      /* A '/' but 'masked' is false. */
+    FKEY_RAW_TOO_LONG = -3,     /* More than r->max bytes. */
+};
+int fkey_scan_raw(const char *s, bool masked, struct fkey_raw *r);
+
 /* tunnel(), in fkey-text-tunnel.c.
  *
  * fkey_tunnel_format() appends to 'sb' the inside of "tunnel(...)" for

@@ -339,9 +339,46 @@ leftover(struct sbuf *sb, const uint8_t *p, size_t left)
     sbuf_put(sb, "),");
 }
 
+/* Formats one OVS_VXLAN_EXT_* attribute as format_sub() does a tunnel
+ * attribute; vxlan() carries no tunnel flags. */
 static void
-format_vxlan(const uint8_t *k, size_t klen, const uint8_t *m, size_t mlen,
-             bool masked, bool verbose, struct sbuf *sb)
+format_vxlan_sub(const struct sub *s, const uint8_t *mv, size_t mvlen,
+                 bool verbose, uint32_t *flags, struct sbuf *sb)
+{
+    uint32_t v, mk = 0;
+    uint64_t id_m, flags_m;
+
+    if (s->type != OVS_VXLAN_EXT_GBP) {
+        put_raw(sb, s->type, s->data, s->len, mv, mvlen);
+        return;
+    }
+    if (!check_len(sb, s->type, s->data, s->len, mv, mvlen, 4)) {
+        return;
+    }
+    memcpy(&v, s->data, 4);
+    if (mv) {
+        memcpy(&mk, mv, 4);
+    }
+    id_m = mk & 0xffff;
+    flags_m = (mk >> 16) & 0xff;
+    sbuf_put(sb, "gbp(");
+    put_num(sb, "id", NUM_DEC, v & 0xffff, mv ? &id_m : NULL, 0xffff,
+            verbose);
+    put_num(sb, "flags", NUM_HEX, (v >> 16) & 0xff, mv ? &flags_m : NULL,
+            0xff, verbose);
+    chomp(sb, ',');
+    sbuf_put(sb, "),");
+}
+
+/* Formats each attribute of the nested stream 'k' ('klen' bytes) with
+ * 'fn', passing it the attribute's mask from the stream 'm' if 'masked'
+ * (NULL if not), then prints any bytes left over. */
+static void
+format_subs(const uint8_t *k, size_t klen, const uint8_t *m, size_t mlen,
+            bool masked, bool verbose,
+            void (*fn)(const struct sub *, const uint8_t *, size_t, bool,
+                       uint32_t *, struct sbuf *),
+            uint32_t *flags, struct sbuf *sb)
 {
     const uint8_t *p = k;
     size_t left = klen;
@@ -357,32 +394,12 @@ format_vxlan(const uint8_t *k, size_t klen, const uint8_t *m, size_t mlen,
         if (masked) {
             mv = find_mask(m, mlen, s.type, s.len, &mvlen, &zeros);
         }
-        if (s.type != OVS_VXLAN_EXT_GBP) {
-            put_raw(sb, s.type, s.data, s.len, mv, mvlen);
-        } else if (check_len(sb, s.type, s.data, s.len, mv, mvlen, 4)) {
-            uint32_t v, mk = 0;
-            uint64_t id_m, flags_m;
-
-            memcpy(&v, s.data, 4);
-            if (mv) {
-                memcpy(&mk, mv, 4);
-            }
-            id_m = mk & 0xffff;
-            flags_m = (mk >> 16) & 0xff;
-            sbuf_put(sb, "gbp(");
-            put_num(sb, "id", NUM_DEC, v & 0xffff, mv ? &id_m : NULL,
-                    0xffff, verbose);
-            put_num(sb, "flags", NUM_HEX, (v >> 16) & 0xff,
-                    mv ? &flags_m : NULL, 0xff, verbose);
-            chomp(sb, ',');
-            sbuf_put(sb, "),");
-        }
+        fn(&s, mv, mvlen, verbose, flags, sb);
         free(zeros);
     }
     if (left) {
         leftover(sb, p, left);
     }
-    chomp(sb, ',');
 }
 
 /* OVS's format_geneve_opts(): "{class=..,type=..,len=..,0xdata}" per
@@ -541,7 +558,9 @@ format_sub(const struct sub *s, const uint8_t *mv, size_t mvlen,
         break;
     case OVS_TUNNEL_KEY_ATTR_VXLAN_OPTS:
         sbuf_put(sb, "vxlan(");
-        format_vxlan(s->data, s->len, mv, mvlen, mv != NULL, verbose, sb);
+        format_subs(s->data, s->len, mv, mvlen, mv != NULL, verbose,
+                    format_vxlan_sub, flags, sb);
+        chomp(sb, ',');
         sbuf_put(sb, "),");
         break;
     case OVS_TUNNEL_KEY_ATTR_GENEVE_OPTS:
@@ -573,36 +592,16 @@ void
 fkey_tunnel_format(const uint8_t *k, size_t klen, const uint8_t *m,
                    size_t mlen, bool masked, bool verbose, struct sbuf *sb)
 {
-    uint32_t flags = 0, mflags = 0;
-    const uint8_t *p = k;
-    size_t left = klen;
+    uint32_t flags = 0;
 
-    while (attr_ok(p, left)) {
-        uint8_t *zeros = NULL;
-        const uint8_t *mv = NULL;
-        size_t mvlen = 0;
-        struct sub s;
-
-        p += read_sub(p, left, &s);
-        left = klen - (p - k);
-        if (masked) {
-            mv = find_mask(m, mlen, s.type, s.len, &mvlen, &zeros);
-        }
-        format_sub(&s, mv, mvlen, verbose, &flags, sb);
-        if (masked && s.type == OVS_TUNNEL_KEY_ATTR_ID
-            && (flags & TUN_F_KEY)) {
-            mflags |= TUN_F_KEY;
-        }
-        free(zeros);
-    }
-    if (left) {
-        leftover(sb, p, left);
-    }
-
+    format_subs(k, klen, m, mlen, masked, verbose, format_sub, &flags, sb);
     if (masked) {
-        /* A flag's mask is its attribute's presence in the mask. */
-        p = m;
-        left = mlen;
+        /* A flag's mask is its attribute's presence in the mask; "key"
+         * is masked whenever a tun_id printed it. */
+        uint32_t mflags = flags & TUN_F_KEY;
+        const uint8_t *p = m;
+        size_t left = mlen;
+
         while (attr_ok(p, left)) {
             struct sub s;
 
@@ -849,68 +848,41 @@ static int
 parse_raw(struct tparse *tp, const char *s, bool in_vxlan)
 {
     uint8_t k[FKEY_TUNNEL_MAX], m[FKEY_TUNNEL_MAX];
-    size_t nk = 0, nm = 0;
-    bool in_mask = false;
+    struct fkey_raw r = { .k = k, .m = m, .max = FKEY_TUNNEL_MAX };
     uint16_t type;
-    const char *p;
-    int n;
+    int n, len, error;
 
     n = raw_prefix(s, &type);
-    p = s + n;
-    while (*p != ')') {
-        int hi = hex_digit_value((unsigned char) p[0]);
-        int lo = hi >= 0 ? hex_digit_value((unsigned char) p[1]) : -1;
-
-        if (p == s + n && *p == '/' && p[1] == ')' && tp->masked) {
-            in_mask = true;         /* "key16(/)": empty, empty mask. */
-            p++;
-            continue;
-        }
-        if (lo < 0) {
-            return fail(tp, "expected two hex digits", p);
-        }
-        if ((in_mask ? nm : nk) == FKEY_TUNNEL_MAX) {
-            return too_long(tp);
-        }
-        if (in_mask) {
-            m[nm++] = hi << 4 | lo;
-        } else {
-            k[nk++] = hi << 4 | lo;
-        }
-        p += 2;
-        if (*p == ' ' && p[1] != ')') {
-            p++;
-        } else if (*p == '/' && !in_mask) {
-            if (!tp->masked) {
-                errbuf_set(tp->err, "tunnel: mask on 'key%" PRIu16 "' but "
-                           "no mask is being parsed", type);
-                return -EINVAL;
-            }
-            in_mask = true;
-            p++;
-        } else if (*p != ')') {
-            return fail(tp, "expected ' ', '/' or ')'", p);
-        }
-    }
-    if (in_mask && nm != nk) {
-        errbuf_set(tp->err, "tunnel: key%" PRIu16 " mask has %zu bytes, "
-                   "value %zu", type, nm, nk);
+    len = fkey_scan_raw(s + n, tp->masked, &r);
+    if (len == FKEY_RAW_SYNTAX) {
+        return fail(tp, r.why, r.at);
+    } else if (len == FKEY_RAW_NO_MASK && r.at == s + n) {
+        /* "key16(/)" without a mask: the '/' stands where hex should. */
+        return fail(tp, "expected two hex digits", r.at);
+    } else if (len == FKEY_RAW_NO_MASK) {
+        errbuf_set(tp->err, "tunnel: mask on 'key%" PRIu16 "' but no mask "
+                   "is being parsed", type);
         return -EINVAL;
+    } else if (len == FKEY_RAW_TOO_LONG) {
+        return too_long(tp);
     }
-    if (!in_mask) {
-        memset(m, 0xff, nk);
+    if (r.nm != r.nk) {
+        errbuf_set(tp->err, "tunnel: key%" PRIu16 " mask has %zu bytes, "
+                   "value %zu", type, r.nm, r.nk);
+        return -EINVAL;
     }
     /* Only what the formatter prints raw may be written raw, so that the
      * text of any bytes is unique. */
     if (in_vxlan ? type == OVS_VXLAN_EXT_GBP
         : type < ATTR_INFO_BRIDGE
-          && (type != OVS_TUNNEL_KEY_ATTR_ERSPAN_OPTS || nk == ERSPAN_LEN)) {
+          && (type != OVS_TUNNEL_KEY_ATTR_ERSPAN_OPTS
+              || r.nk == ERSPAN_LEN)) {
         errbuf_set(tp->err, "tunnel: key%" PRIu16 " has a named form; use "
                    "it", type);
         return -EINVAL;
     }
-    n = put_pair(tp, type, k, m, nk);
-    return n ? n : p + 1 - s;
+    error = put_pair(tp, type, k, m, r.nk);
+    return error ? error : n + len + 1;
 }
 
 /* Parses "name=N[/M],..." up to ')' for the 'n_names' fields of 'names'

@@ -11,6 +11,7 @@
   pytest process into a temporary directory at collection time, because
   the packet names are the test ids.
 - case_id(): a readable, node-id-safe test id from an index and a line.
+- split_top(): the top-level comma-separated items of flow text.
 - summary(): registers a block for the closing "weir system tests"
   section that conftest.py prints (per-module counts, skip reasons and
   extra figures such as the number of fields compared).
@@ -91,6 +92,23 @@ def case_id(index, line, width=36):
     '_'."""
     return "%03d-%s" % (index, re.sub(r"[^A-Za-z0-9_.,=()/+-]", "_",
                                        line[:width]))
+
+
+def split_top(text):
+    """Top-level comma-separated items of 'text': 'a(b,c),d' -> ['a(b,c)',
+    'd'].  Empty items are kept, except a last one."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    if text[start:]:
+        items.append(text[start:])
+    return items
 
 
 def summary(test_file, title, extra=None):

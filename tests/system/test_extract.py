@@ -212,19 +212,8 @@ def parse_ovs(line):
 
 def split_attrs(s):
     """'a(x),b(c(d))' -> [('a', 'x'), ('b', 'c(d)')]."""
-    out, depth, start = [], 0, 0
-    for i, ch in enumerate(s):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            out.append(s[start:i])
-            start = i + 1
-    if s[start:]:
-        out.append(s[start:])
     attrs = []
-    for a in out:
+    for a in systest.split_top(s):
         m = re.fullmatch(r"([a-z0-9_]+)\((.*)\)", a.strip(), re.S)
         assert m, "bad attribute %r" % a
         attrs.append((m.group(1), m.group(2)))

@@ -144,21 +144,6 @@ def reduce_line(line):
     return line, reasons
 
 
-def split_top(text):
-    """Top-level comma-separated items of 'text' ('a(b,c),d' -> 2)."""
-    items, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
-    items.append(text[start:])
-    return [i for i in items if i]
-
-
 def item_name(item, free="output"):
     """The name ODPFlow gives a top-level item: the text before '(' or
     '=' / ':', or 'free' for a bare port number."""
@@ -302,7 +287,7 @@ def test_extract_line_parses(extracted, index):
         pytest.skip("; ".join(reasons))
     assert flow is not None, "ODPFlow rejects weir's %s: %s" % (line, err)
     assert [kv.key for kv in flow.match_kv] == \
-        [item_name(i) for i in split_top(line)]
+        [item_name(i) for i in systest.split_top(line) if i]
 
 
 @pytest.mark.parametrize("index", PACKETS)
@@ -432,7 +417,8 @@ def check_golden(weir_text, golden, flow_of, section, free):
         pytest.skip("ODPFlow cannot parse this OVS text either: %s"
                     % ovs_err)
     names = [kv.key for kv in getattr(flow, section + "_kv")]
-    assert names == [item_name(i, free) for i in split_top(weir_text)], \
+    assert names == [item_name(i, free)
+                     for i in systest.split_top(weir_text) if i], \
         "%s: ODPFlow read %s" % (weir_text, names)
 
 

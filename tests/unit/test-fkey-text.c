@@ -594,8 +594,8 @@ test_tunnel_round_trips(void **state)
         "dst=20.20.20.20/255.255.255.0,ttl=64,geneve({class=0,type=0,"
         "len=4,0xa/0xff}{class=0xffff,type=0x1,len=4,0xffffffff}),"
         "flags(-df+csum+key))",
-        "tunnel(ipv6_dst=2001:db8::2/ffff::,tp_dst=4789/0xff00,"
-        "flags(-oam+df))",
+        ("tunnel(ipv6_dst=2001:db8::2/ffff::,tp_dst=4789/0xff00,"
+         "flags(-oam+df))"),     /* Parenthesized: one string on purpose. */
         "tunnel(flags(+key))",
         "tunnel(dst=1.1.1.1,erspan(ver=2,dir=1,hwid=0x3/0x7))",
         "tunnel(erspan(ver=1,idx=0x7/0xff))",
