@@ -1195,11 +1195,13 @@ mask_l2(struct decoder *d, struct level *lv, int depth)
         /* TPID and TCI stay exact (set by the caller) unless an encap
          * mask says otherwise for the TCI.  Without an encap, the kernel
          * applies this level's eth_type mask to the key's (innermost)
-         * eth_type, which it always makes exact. */
+         * eth_type, which it always makes exact.  The TPID mask is exact
+         * whether or not the mask had this level's eth_type, and it is
+         * written back as eth_type(0xffff), so make eth_type exact in
+         * both cases: decoding what we encode must give the same mask
+         * (found by fuzz-key-nl). */
         if (!encap) {
-            if (tpid) {
-                m->eth_type = htons(0xffff);
-            }
+            m->eth_type = htons(0xffff);
             return true;
         }
         if (!(k->vlan[depth].tci & htons(VLAN_CFI))) {
