@@ -798,7 +798,9 @@ format_stream(const uint8_t *key, size_t key_len, const uint8_t *mask,
         if (ma) {
             memcpy(&h, ma, sizeof h);   /* 'ma' may be unaligned. */
             if (h.nla_len == NLA_HDRLEN + 2) {
-                sbuf_printf(sb, ",eth_type(0/0x%04" PRIx16 ")",
+                /* No ',' when nothing came before (OVS puts one). */
+                sbuf_printf(sb, "%seth_type(0/0x%04" PRIx16 ")",
+                            first ? "" : ",",
                             ntohs(get_u16((const uint8_t *) ma
                                           + NLA_HDRLEN)));
             }

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libmnl/libmnl.h>
@@ -61,6 +62,18 @@ syntax_error(struct pctx *c, const char *attr, const char *what,
         errbuf_set(c->err, "%s: %s at end of input", attr, what);
     }
     return -EINVAL;
+}
+
+/* "<attr>: <what> for '<field>' at '<token>'" (or "at end of input"),
+ * for a field value or mask that does not scan.  Returns -EINVAL. */
+static int
+bad_field(struct pctx *c, const char *attr, const char *what,
+          const char *field, const char *at)
+{
+    char msg[64];
+
+    snprintf(msg, sizeof msg, "%s for '%s'", what, field);
+    return syntax_error(c, attr, msg, at);
 }
 
 /* Scans an unsigned integer as scanf's "%i" does (0x hex, 0 octal, else
@@ -246,9 +259,7 @@ scan_masked(struct pctx *c, const char *attr, const char *field,
 
     n = fkey_scan_value(kind, s, k);
     if (!n) {
-        errbuf_set(c->err, "%s: bad value for '%s' at '%.*s'", attr, field,
-                   fkey_token_len(s), s);
-        return -EINVAL;
+        return bad_field(c, attr, "bad value", field, s);
     }
     if (s[n] != '/') {
         if (m) {
@@ -273,9 +284,7 @@ scan_masked(struct pctx *c, const char *attr, const char *field,
     }
     n2 = fkey_scan_value(kind, s + n + 1, m);
     if (!n2) {
-        errbuf_set(c->err, "%s: bad mask for '%s' at '%.*s'", attr, field,
-                   fkey_token_len(s + n + 1), s + n + 1);
-        return -EINVAL;
+        return bad_field(c, attr, "bad mask", field, s + n + 1);
     }
     return n + 1 + n2;
 }
@@ -431,6 +440,32 @@ parse_int_attr(struct pctx *c, const char *name, uint16_t type, int width,
     }
     n = put_pair(c, type, k, m, width);
     return n ? n : p - s;
+}
+
+/* "eth_type(0/MASK)": the form the formatter prints for an Ethertype
+ * that is in the mask but not in the key, which is how the kernel sends
+ * an 802.2 (LLC) frame's flow.  Only the mask attribute is written.
+ * 's' points after "0/".  Returns characters used. */
+static int
+parse_mask_only_ethertype(struct pctx *c, const char *name, const char *s)
+{
+    uint64_t v;
+    uint16_t m;
+    int n;
+
+    n = fkey_scan_uint(s, UINT16_MAX, &v);
+    if (!n) {
+        return syntax_error(c, name, "bad mask", s);
+    }
+    if (s[n] != ')') {
+        return syntax_error(c, name, "expected ')'", s + n);
+    }
+    m = htons(v);
+    if (!put_attr(c->mask, c->mask_buflen, OVS_KEY_ATTR_ETHERTYPE, 2, &m)) {
+        errbuf_set(c->err, "mask buffer too small");
+        return -EMSGSIZE;
+    }
+    return n + 1;
 }
 
 /* OVS's parse_flags() with ')' as the end: "+a-b" (masked), "N/M"
@@ -712,9 +747,7 @@ parse_bit_fields(struct pctx *c, const char *name, const char *s,
         bf = max << f->shift;
         n = fkey_scan_uint(p, max, &v);
         if (!n) {
-            errbuf_set(c->err, "%s: bad value for '%s' at '%.*s'", name,
-                       f->name, fkey_token_len(p), p);
-            return -EINVAL;
+            return bad_field(c, name, "bad value", f->name, p);
         }
         p += n;
         mv = max;
@@ -726,9 +759,7 @@ parse_bit_fields(struct pctx *c, const char *name, const char *s,
             }
             n = fkey_scan_uint(p + 1, max, &mv);
             if (!n) {
-                errbuf_set(c->err, "%s: bad mask for '%s' at '%.*s'", name,
-                           f->name, fkey_token_len(p + 1), p + 1);
-                return -EINVAL;
+                return bad_field(c, name, "bad mask", f->name, p + 1);
             }
             p += 1 + n;
         }
@@ -990,8 +1021,12 @@ parse_attr(struct pctx *c, const char *s)
         idlen++;
     }
     if (!idlen || s[idlen] != '(') {
-        errbuf_set(c->err, "expected a key attribute at '%.*s'",
-                   fkey_token_len(s) ? fkey_token_len(s) : 1, s);
+        if (!*s) {
+            errbuf_set(c->err, "expected a key attribute at end of input");
+        } else {
+            errbuf_set(c->err, "expected a key attribute at '%.*s'",
+                       fkey_token_len(s) ? fkey_token_len(s) : 1, s);
+        }
         return -EINVAL;
     }
     if (idlen >= sizeof name) {
@@ -1014,7 +1049,7 @@ parse_attr(struct pctx *c, const char *s)
                                                          name[3])) {
         uint64_t v;
 
-        n = fkey_scan_uint(name + 3, NLA_TYPE_MASK, &v);
+        n = fkey_scan_uint(name + 3, FKEY_MAX_ATTR_TYPE, &v);
         if (n && !name[3 + n] && (name[3] != '0' || !name[4])) {
             if (fkey_attr_name(v)) {
                 errbuf_set(c->err, "%s: type %u is '%s'; use that name",
@@ -1049,7 +1084,12 @@ parse_attr(struct pctx *c, const char *s)
             n = parse_int_attr(c, name, type, 2, false, true, body);
             break;
         case OVS_KEY_ATTR_ETHERTYPE:
-            n = parse_int_attr(c, name, type, 2, true, true, body);
+            if (c->mask && !strncmp(body, "0/", 2)) {
+                n = parse_mask_only_ethertype(c, name, body + 2);
+                n = n < 0 ? n : n + 2;
+            } else {
+                n = parse_int_attr(c, name, type, 2, true, true, body);
+            }
             break;
         case OVS_KEY_ATTR_CT_STATE:
         case OVS_KEY_ATTR_TCP_FLAGS:
@@ -1100,6 +1140,7 @@ static int
 parse_stream(struct pctx *c, const char *s, bool nested)
 {
     size_t level = c->key->nlmsg_len;
+    size_t mlevel = c->mask ? c->mask->nlmsg_len : 0;
     const char *p = s;
 
     if (nested && *p == ')') {
@@ -1107,6 +1148,7 @@ parse_stream(struct pctx *c, const char *s, bool nested)
     }
     for (;;) {
         size_t before = c->key->nlmsg_len;
+        size_t mbefore = c->mask ? c->mask->nlmsg_len : 0;
         const struct nlattr *a;
         int n;
 
@@ -1115,10 +1157,15 @@ parse_stream(struct pctx *c, const char *s, bool nested)
             return n;
         }
 
-        /* A second attribute of one type at one level is an error. */
-        a = (const struct nlattr *) ((const uint8_t *) c->key + before);
+        /* A second attribute of one type at one level is an error.  The
+         * new attribute is in the mask alone for "eth_type(0/MASK)". */
+        a = (const struct nlattr *) (c->key->nlmsg_len > before
+                                     ? (const uint8_t *) c->key + before
+                                     : (const uint8_t *) c->mask + mbefore);
         if (find_attr((const uint8_t *) c->key + level, before - level,
-                      attr_type(a))) {
+                      attr_type(a))
+            || (c->mask && find_attr((const uint8_t *) c->mask + mlevel,
+                                     mbefore - mlevel, attr_type(a)))) {
             errbuf_set(c->err, "duplicate key attribute '%.*s'",
                        (int) strcspn(p, "("), p);
             return -EINVAL;

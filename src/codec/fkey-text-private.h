@@ -34,6 +34,11 @@
 #define IPV6_LABEL_MASK 0x000fffff
 #define TCP_FLAGS_MASK 0x0fff
 
+/* The largest type "key<N>" may name: nla_type without the NLA_F_NESTED
+ * and NLA_F_NET_BYTEORDER bits.  (NLA_TYPE_MASK is a negative int, so it
+ * is no use as an upper bound.) */
+#define FKEY_MAX_ATTR_TYPE 0x3fff
+
 /* How a field of a struct attribute is stored and written. */
 enum fkey_kind {
     FK_ETH,         /* 6-byte MAC, "00:01:02:03:04:05". */

@@ -834,7 +834,7 @@ raw_prefix(const char *s, uint16_t *type)
         || (s[3] == '0' && isdigit((unsigned char) s[4]))) {
         return 0;
     }
-    n = fkey_scan_uint(s + 3, NLA_TYPE_MASK, &v);
+    n = fkey_scan_uint(s + 3, FKEY_MAX_ATTR_TYPE, &v);
     if (!n || s[3 + n] != '(') {
         return 0;
     }

@@ -57,11 +57,17 @@
  *     host order; OVS 3.1 would print "key32(xx xx)".
  *   - The bad-length and bad-MPLS-length forms above are closed with ')'
  *     and separated by ',' (OVS leaves them unbalanced or glued on).
- *   - OVS omits the ',' after a leading "eth()"; weir puts it.
+ *   - OVS omits the ',' after a leading "eth()"; weir puts it.  OVS
+ *     puts a ',' before a leading "eth_type(0/MASK)"; weir does not.
  *   - ct_tuple6() prints "src_port=/dst_port=" as OVS does, but the parser
  *     also accepts OVS's "tp_src=/tp_dst=" spelling (OVS accepts only the
  *     latter, so its own output does not round-trip).
  *   - "key<N>(hex)" parses back (OVS cannot parse it).
+ *   - "eth_type(0/MASK)", spelled with a plain "0", parses to a mask
+ *     attribute alone, as the formatter prints an Ethertype that is in the
+ *     mask but not in the key (the kernel's form for 802.2 frames, e.g.
+ *     STP).  OVS parses it as a key Ethertype of 0, which the kernel
+ *     rejects.  "eth_type(0x0000/MASK)" is still a key attribute.
  *
  * Thread-safety
  * =============

@@ -480,6 +480,78 @@ test_errors(void **state)
                 "expected a key attribute at '1234'");
 }
 
+/* "key<N>" names a type only up to 0x3fff: above, N would spill into the
+ * NLA_F_* flag bits or wrap around to another type (key65537 was encap,
+ * key16384 came out as type 0 with NLA_F_NET_BYTEORDER set). */
+static void
+test_raw_type_range(void **state)
+{
+    (void) state;
+    check_parse("key16383(01)", "0500ff3f01000000", NULL);
+    check_error("key16384(01)", true, -EINVAL,
+                "unknown key attribute 'key16384'");
+    check_error("key65537(01)", true, -EINVAL,
+                "unknown key attribute 'key65537'");
+    check_error("key99999999999(01)", true, -EINVAL,
+                "unknown key attribute 'key99999999999'");
+    check_error("tunnel(key65551(01))", true, -EINVAL,
+                "tunnel: unknown field 'key65551'");
+    check_error("tunnel(vxlan(key65537(01)))", true, -EINVAL,
+                "tunnel: vxlan: expected 'gbp(' at 'key65537'");
+}
+
+/* The kernel sends an 802.2 frame's flow (STP, say) with the Ethertype in
+ * the mask only; OVS prints that as a trailing "eth_type(0/0xffff)".  It
+ * used to parse as a key Ethertype of 0 and print back as
+ * "eth_type(0x0000)". */
+static void
+test_mask_only_ethertype(void **state)
+{
+    (void) state;
+    check_parse("in_port(1),eth_type(0/0xffff)", "0800030001000000",
+                "08000300ffffffff06000600ffff0000");
+    check_parse("in_port(1),eth_type(0x0000/0xff00)",
+                "08000300010000000600060000000000",
+                "08000300ffffffff06000600ff000000");
+    check_round_trip("recirc_id(0),in_port(1),"
+                     "eth(src=00:00:00:00:00:01,dst=01:80:c2:00:00:00),"
+                     "eth_type(0/0xffff)", true);
+    check_round_trip("in_port(1),eth_type(0x0000/0xff00)", true);
+    check_round_trip("in_port(1),eth_type(0x8100),vlan(vid=5),"
+                     "encap(in_port(2),eth_type(0/0xffff))", true);
+    /* Nothing before it: no leading ','. */
+    check_format("0800030001000000", "08000300000000000600060000ff0000",
+                 false, "eth_type(0/0x00ff)");
+    check_error("in_port(1),eth_type(0/0xffff),eth_type(0x0800)", true,
+                -EINVAL, "duplicate key attribute 'eth_type'");
+    check_error("in_port(1),eth_type(0x0800),eth_type(0/0xffff)", true,
+                -EINVAL, "duplicate key attribute 'eth_type'");
+    check_error("eth_type(0/0xffff)", false, -EINVAL,
+                "eth_type: mask given but no mask is being parsed");
+    check_error("eth_type(0/x)", true, -EINVAL, "eth_type: bad mask at 'x'");
+}
+
+/* An empty value or mask names what stands there instead, never ''. */
+static void
+test_errors_name_token(void **state)
+{
+    (void) state;
+    check_error("ipv4(src=)", true, -EINVAL,
+                "ipv4: bad value for 'src' at ')'");
+    check_error("ipv4(src=1.2.3.4/)", true, -EINVAL,
+                "ipv4: bad mask for 'src' at ')'");
+    check_error("ipv4(src=1.2.3.4/,dst=1.2.3.4)", true, -EINVAL,
+                "ipv4: bad mask for 'src' at ','");
+    check_error("eth(src=", true, -EINVAL,
+                "eth: bad value for 'src' at end of input");
+    check_error("vlan(vid=,pcp=1)", true, -EINVAL,
+                "vlan: bad value for 'vid' at ','");
+    check_error("mpls(label=1/)", true, -EINVAL,
+                "mpls: bad mask for 'label' at ')'");
+    check_error("encap(", true, -EINVAL,
+                "expected a key attribute at end of input");
+}
+
 static void
 test_deep_encap(void **state)
 {
@@ -726,6 +798,9 @@ main(void)
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_stops),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_raw_type_range),
+        cmocka_unit_test(test_errors_name_token),
+        cmocka_unit_test(test_mask_only_ethertype),
         cmocka_unit_test(test_deep_encap),
         cmocka_unit_test(test_buffer_too_small),
         cmocka_unit_test(test_tunnel_parse_bytes),
