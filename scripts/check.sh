@@ -35,7 +35,7 @@ meson test -C $asan --num-processes 2 --print-errorlogs \
 cp $asan/meson-logs/testlog.json $results/meson.json
 
 # 2. System tests: the CLI against real peers (ovs-ofctl, odp.at goldens).
-WEIR_BIN=$top/$asan/src/tools/weir \
+WEIR_BIN=$top/$asan/src/tools/weir WEIR_REQUIRE_PEERS=1 \
     /usr/bin/python3 -m pytest tests/system -q -rs \
     --junitxml=$results/pytest.xml -p no:cacheprovider
 

@@ -8,7 +8,8 @@ pkgs=(
     libclang-rt-14-dev llvm
     libmnl-dev liburcu-dev libpcap-dev libxxhash-dev libcmocka-dev
     python3-pytest python3-scapy
-    openvswitch-common openvswitch-source python3-openvswitch python3-netaddr
+    openvswitch-common openvswitch-source
+    python3-openvswitch python3-netaddr python3-pyparsing
     valgrind tcpdump
 )
 

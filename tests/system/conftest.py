@@ -26,6 +26,23 @@ def _skip_reason(report):
         "Skipped: ") else reason
 
 
+import pytest  # noqa: E402
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With WEIR_REQUIRE_PEERS=1 (scripts/check.sh sets it, because
+    scripts/install-deps.sh installs every peer), a test skipped because a
+    peer is missing (a reason starting with systest.MISSING_PEER) fails
+    instead: a suite that silently ran nothing must not pass."""
+    outcome = yield
+    report = outcome.get_result()
+    if (report.skipped and os.environ.get("WEIR_REQUIRE_PEERS")
+            and _skip_reason(report).startswith(systest.MISSING_PEER)):
+        report.outcome = "failed"
+        report.longrepr = _skip_reason(report)
+
+
 def pytest_terminal_summary(terminalreporter):
     if not systest.SUMMARIES:
         return

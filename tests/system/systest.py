@@ -31,6 +31,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 GEN_PCAPS = os.path.join(ROOT, "tests", "data", "gen-pcaps.py")
 
+# Prefix of every skip reason that means "a peer the test needs (the weir
+# binary, ovs-ofctl, Open vSwitch's source, python3-openvswitch) is not
+# installed".  conftest.py turns such skips into failures when
+# WEIR_REQUIRE_PEERS is set, as scripts/check.sh does.
+MISSING_PEER = "missing peer: "
+
 # (test file basename, title, callable returning extra summary lines).
 SUMMARIES = []
 
@@ -46,7 +52,8 @@ def require_weir():
     """Skips the current test (or fixture) if there is no weir binary."""
     path = weir_bin()
     if not os.access(path, os.X_OK):
-        pytest.skip("no weir binary at %s (build it or set WEIR_BIN)" % path)
+        pytest.skip(MISSING_PEER + "no weir binary at %s (build it or set "
+                    "WEIR_BIN)" % path)
     return path
 
 

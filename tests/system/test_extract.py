@@ -360,7 +360,8 @@ def parsed():
     (ovs-ofctl lines, weir lines), one line per packet each."""
     assert PCAP is not None, NAMES
     if not shutil.which("ovs-ofctl"):
-        pytest.skip("ovs-ofctl is not installed (openvswitch-common)")
+        pytest.skip(systest.MISSING_PEER
+                    + "ovs-ofctl is not installed (openvswitch-common)")
     weir = systest.require_weir()
     ovs = run(["ovs-ofctl", "parse-pcap", PCAP])
     out = run([weir, "flow", "extract", PCAP, "--in-port", "1"])

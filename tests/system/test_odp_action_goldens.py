@@ -111,7 +111,8 @@ def _load_cases():
         return odp_at.action_cases(), None
     except (OSError, KeyError, ValueError, StopIteration,
             AttributeError) as e:
-        return [], "cannot read odp.at from %s: %s" % (odp_at.TARBALL, e)
+        return [], systest.MISSING_PEER + "cannot read odp.at from %s: %s" \
+            % (odp_at.TARBALL, e)
 
 
 CASES, LOAD_ERROR = _load_cases()

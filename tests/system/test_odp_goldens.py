@@ -69,7 +69,8 @@ def _load_cases():
     try:
         return odp_at.key_cases(), None
     except (OSError, KeyError, ValueError, StopIteration) as e:
-        return [], "cannot read odp.at from %s: %s" % (odp_at.TARBALL, e)
+        return [], systest.MISSING_PEER + "cannot read odp.at from %s: %s" \
+            % (odp_at.TARBALL, e)
 
 
 CASES, LOAD_ERROR = _load_cases()

@@ -53,8 +53,9 @@ try:
     from ovs.flow.odp import ODPFlow
 except ImportError as e:      # python3-openvswitch or python3-netaddr.
     ODPFlow = None
-    IMPORT_ERROR = "ovs.flow is not importable (%s); install " \
-        "python3-openvswitch and python3-netaddr" % e
+    IMPORT_ERROR = systest.MISSING_PEER + "ovs.flow is not importable " \
+        "(%s); install python3-openvswitch, python3-netaddr and " \
+        "python3-pyparsing" % e
 
 pytestmark = pytest.mark.skipif(ODPFlow is None,
                                 reason=globals().get("IMPORT_ERROR", ""))
@@ -348,7 +349,8 @@ def test_mpls_bad_length_is_ovs_text():
                           if m.name.endswith("lib/odp-util.c"))
             src = tar.extractfile(member).read().decode()
     except (OSError, StopIteration) as e:
-        pytest.skip("no OVS source at %s: %s" % (odp_at.TARBALL, e))
+        pytest.skip(systest.MISSING_PEER
+                    + "no OVS source at %s: %s" % (odp_at.TARBALL, e))
     case = src[src.index("case OVS_KEY_ATTR_MPLS: {"):]
     case = case[:case.index("break;")]
     assert 'ds_put_format(ds, "(bad key length %"PRIuSIZE")", size);' \
