@@ -1281,6 +1281,11 @@ act_validate(const void *acts, size_t len, const struct flow_key *key,
     struct vstate st = { .key = key };
 
     errbuf_clear(err);
+    if (len > ACT_MAX_LEN) {
+        errbuf_set(err, "action list of %zu bytes is longer than the "
+                   "kernel's limit of %d", len, ACT_MAX_LEN);
+        return -EMSGSIZE;
+    }
     if (key) {
         st.eth_type = key->eth_type;
         st.vlan_tci = key->vlan[0].tci;

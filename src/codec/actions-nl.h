@@ -62,6 +62,13 @@ struct nlattr;
  * kernel's OVS_COPY_ACTIONS_MAX_DEPTH. */
 #define ACT_MAX_DEPTH 16
 
+/* Longest action list that validation accepts: the kernel's
+ * MAX_ACTIONS_BUFSIZE.  The kernel applies it to its internal copy, which
+ * can be larger than the list it was given (a set becomes a set_masked
+ * twice the size), so a few lists shorter than this that the kernel would
+ * still refuse are accepted here; none longer. */
+#define ACT_MAX_LEN (32 * 1024)
+
 /* Special values of act_attr_len(). */
 #define ACT_LEN_INVALID  -1     /* Not an action this build accepts. */
 #define ACT_LEN_VARIABLE -2     /* Nested or variable-length payload. */
@@ -80,7 +87,8 @@ const char *act_attr_name(uint16_t type);
  * is 'key' (may be NULL to skip the key-dependent checks) as the kernel
  * does.  The padding bytes between attributes are not looked at.
  *
- * Returns: 0; -EINVAL for a malformed or refused action (bad length,
+ * Returns: 0; -EMSGSIZE for a list longer than ACT_MAX_LEN; -EINVAL for
+ * a malformed or refused action (bad length,
  * unknown type, a field that may not be set, an action that does not fit
  * the packet the key describes, trailing bytes, ...); -EOVERFLOW when
  * lists nest deeper than ACT_MAX_DEPTH; -ERANGE for a ct(nat()) with both

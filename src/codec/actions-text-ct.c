@@ -381,7 +381,9 @@ parse_nat(struct actt_parser *p)
                                       NULL)))) {
         return error;
     }
-    mnl_attr_nest_end(p->nlh, nest);
+    if ((error = actt_nest_end(p, nest))) {
+        return error;
+    }
     return 0;
 }
 
@@ -581,6 +583,8 @@ actt_parse_ct(struct actt_parser *p)
         }
         p->s = resume;
     }
-    mnl_attr_nest_end(p->nlh, nest);
+    if ((error = actt_nest_end(p, nest))) {
+        return error;
+    }
     return 0;
 }

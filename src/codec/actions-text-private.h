@@ -139,11 +139,19 @@ int actt_put_attr(struct actt_parser *p, uint16_t type, size_t len,
                   const void *data);
 int actt_put_u32(struct actt_parser *p, uint16_t type, uint32_t v);
 
-/* Starts a nested attribute in 'p->nlh', for mnl_attr_nest_end().
+/* Starts a nested attribute in 'p->nlh', to be closed by actt_nest_end().
+ * As Open vSwitch and the kernel do, and unlike libmnl, the attribute type
+ * does not carry NLA_F_NESTED, so the bytes match theirs.
  *
  * Returns: the nest; NULL, with a reason in 'p->err', if it does not
  * fit. */
 struct nlattr *actt_nest_start(struct actt_parser *p, uint16_t type);
+
+/* Closes 'nest', started by actt_nest_start().
+ *
+ * Returns: 0; -EMSGSIZE, with a reason in 'p->err', if the nest holds more
+ * than a netlink attribute's 16-bit length can say. */
+int actt_nest_end(struct actt_parser *p, struct nlattr *nest);
 
 /* Parse the rest of "ct", "ct(...)" or "userspace(...)" (the parser is
  * after "ct" or after "userspace("), appending the action attribute.

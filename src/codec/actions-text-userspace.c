@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <libmnl/libmnl.h>
 #include <linux/openvswitch.h>
 
 #include "codec/actions-nl.h"
 #include "codec/actions-text-private.h"
+#include "lib/errbuf.h"
 #include "lib/text.h"
 
 /* Open vSwitch's userspace cookie ('struct user_action_cookie' in OVS
@@ -354,11 +356,49 @@ parse_cookie(struct actt_parser *p, struct cookie *c)
     return 1;
 }
 
+/* Parses the hex digits of "userdata(HEX)" (the parser is after the '(')
+ * into a new heap buffer, stored in '*datap' with its length in '*lenp'.
+ * OVS's text allows as much userdata as a netlink attribute holds, far more
+ * than a stack buffer should, hence the heap.
+ *
+ * Returns: 0; -EINVAL with a reason in 'p->err' for a non-hex character,
+ * an odd number of digits or a missing ')'. */
+static int
+parse_userdata(struct actt_parser *p, uint8_t **datap, size_t *lenp)
+{
+    size_t n_hex = 0;
+    uint8_t *data;
+
+    while (hex_digit_value((unsigned char) p->s[n_hex]) >= 0) {
+        n_hex++;
+    }
+    if (p->s[n_hex] != ')') {
+        p->s += n_hex;
+        return actt_syntax(p, "userdata: expected hex digits or ')'");
+    }
+    if (n_hex % 2) {
+        return actt_syntax(p, "userdata: odd number of hex digits");
+    }
+    data = malloc(n_hex / 2 + 1);
+    if (!data) {
+        errbuf_set(p->err, "userdata: out of memory");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n_hex / 2; i++) {
+        data[i] = (uint8_t) (hex_digit_value((unsigned char) p->s[2 * i]) << 4
+                             | hex_digit_value((unsigned char)
+                                               p->s[2 * i + 1]));
+    }
+    p->s += n_hex + 1;
+    *datap = data;
+    *lenp = n_hex / 2;
+    return 0;
+}
+
 int
 actt_parse_userspace(struct actt_parser *p)
 {
-    uint8_t cookie[COOKIE_LEN], *ud = NULL;
-    uint8_t hexbuf[1024];
+    uint8_t cookie[COOKIE_LEN], *ud = NULL, *ud_heap = NULL;
     size_t ud_len = 0;
     bool include_actions = false;
     uint64_t pid, port;
@@ -378,22 +418,10 @@ actt_parse_userspace(struct actt_parser *p)
         ud = cookie;
         ud_len = COOKIE_LEN;
     } else if (actt_match(p, ",userdata(")) {
-        const char *end = strchr(p->s, ')');
-        char tmp[2 * sizeof hexbuf + 1];
-        int n;
-
-        if (!end || (size_t) (end - p->s) >= sizeof tmp) {
-            return actt_syntax(p, "bad userdata");
+        if ((error = parse_userdata(p, &ud_heap, &ud_len))) {
+            return error;
         }
-        memcpy(tmp, p->s, end - p->s);
-        tmp[end - p->s] = '\0';
-        n = end == p->s ? 0 : hex_to_bytes(tmp, hexbuf, sizeof hexbuf);
-        if (n < 0) {
-            return actt_syntax(p, "bad userdata hex");
-        }
-        ud = hexbuf;
-        ud_len = n;
-        p->s = end + 1;
+        ud = ud_heap;
     }
     if (actt_match(p, ",actions")) {
         include_actions = true;
@@ -401,7 +429,8 @@ actt_parse_userspace(struct actt_parser *p)
 
     nest = actt_nest_start(p, OVS_ACTION_ATTR_USERSPACE);
     if (!nest) {
-        return -EMSGSIZE;
+        error = -EMSGSIZE;
+        goto out;
     }
     if ((error = actt_put_u32(p, OVS_USERSPACE_ATTR_PID, pid))
         || (ud
@@ -410,15 +439,19 @@ actt_parse_userspace(struct actt_parser *p)
         || (include_actions
             && (error = actt_put_attr(p, OVS_USERSPACE_ATTR_ACTIONS, 0,
                                       NULL)))) {
-        return error;
+        goto out;
     }
     if (actt_match(p, ",tunnel_out_port=")) {
         if ((error = actt_parse_num(p, UINT32_MAX, false, &port))
             || (error = actt_put_u32(p, OVS_USERSPACE_ATTR_EGRESS_TUN_PORT,
                                      port))) {
-            return error;
+            goto out;
         }
     }
-    mnl_attr_nest_end(p->nlh, nest);
-    return actt_expect(p, ")");
+    if (!(error = actt_nest_end(p, nest))) {
+        error = actt_expect(p, ")");
+    }
+out:
+    free(ud_heap);
+    return error;
 }

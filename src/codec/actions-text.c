@@ -19,6 +19,7 @@
 
 #include "codec/actions-nl.h"
 #include "codec/actions-text-private.h"
+#include "codec/nl-attr.h"
 #include "codec/fkey-text.h"
 #include "lib/byteorder.h"
 #include "lib/errbuf.h"
@@ -409,8 +410,14 @@ int
 actt_put_attr(struct actt_parser *p, uint16_t type, size_t len,
               const void *data)
 {
-    if (!mnl_attr_put_check(p->nlh, p->buflen, type, len, data)) {
-        errbuf_set(p->err, "actions do not fit in %zu bytes", p->buflen);
+    if (!codec_attr_put(p->nlh, p->buflen, type, len, data)) {
+        if (len > UINT16_MAX - MNL_ATTR_HDRLEN) {
+            errbuf_set(p->err, "action attribute %"PRIu16" of %zu bytes is "
+                       "more than a netlink attribute can hold", type, len);
+        } else {
+            errbuf_set(p->err, "actions do not fit in %zu bytes",
+                       p->buflen);
+        }
         return -EMSGSIZE;
     }
     return 0;
@@ -429,8 +436,26 @@ actt_nest_start(struct actt_parser *p, uint16_t type)
 
     if (!n) {
         errbuf_set(p->err, "actions do not fit in %zu bytes", p->buflen);
+    } else {
+        n->nla_type = type;     /* libmnl added NLA_F_NESTED. */
     }
     return n;
+}
+
+int
+actt_nest_end(struct actt_parser *p, struct nlattr *nest)
+{
+    size_t len = (size_t) ((char *) mnl_nlmsg_get_payload_tail(p->nlh)
+                           - (char *) nest);
+
+    if (len > UINT16_MAX) {
+        errbuf_set(p->err, "action attribute %"PRIu16" would be %zu bytes, "
+                   "more than a netlink attribute can hold (65535)",
+                   nest->nla_type, len);
+        return -EMSGSIZE;
+    }
+    mnl_attr_nest_end(p->nlh, nest);
+    return 0;
 }
 
 /* ---- Parsing actions. ---- */
@@ -513,7 +538,9 @@ parse_set(struct actt_parser *p)
             return -EMSGSIZE;
         }
     }
-    mnl_attr_nest_end(p->nlh, nest);
+    if (actt_nest_end(p, nest)) {
+        return -EMSGSIZE;
+    }
     return actt_expect(p, ")");
 }
 
@@ -653,8 +680,12 @@ parse_push_nsh(struct actt_parser *p)
     if (error) {
         return error;
     }
-    mnl_attr_nest_end(p->nlh, inner);
-    mnl_attr_nest_end(p->nlh, outer);
+    if ((error = actt_nest_end(p, inner))) {
+        return error;
+    }
+    if ((error = actt_nest_end(p, outer))) {
+        return error;
+    }
     return 0;
 }
 
@@ -673,7 +704,9 @@ parse_nested_list(struct actt_parser *p, uint16_t type)
     if (error) {
         return error;
     }
-    mnl_attr_nest_end(p->nlh, nest);
+    if ((error = actt_nest_end(p, nest))) {
+        return error;
+    }
     return actt_expect(p, ")");
 }
 
@@ -722,7 +755,9 @@ parse_action(struct actt_parser *p)
         if ((error = parse_nested_list(p, OVS_SAMPLE_ATTR_ACTIONS))) {
             return error;
         }
-        mnl_attr_nest_end(p->nlh, nest);
+        if ((error = actt_nest_end(p, nest))) {
+            return error;
+        }
         return actt_expect(p, ")");
     }
     if (actt_match(p, "recirc(")) {
@@ -822,7 +857,9 @@ parse_action(struct actt_parser *p)
                     p, OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL))) {
             return error;
         }
-        mnl_attr_nest_end(p->nlh, nest);
+        if ((error = actt_nest_end(p, nest))) {
+            return error;
+        }
         return actt_expect(p, ")");
     }
     if (actt_match(p, "dec_ttl(le_1(")) {
@@ -833,7 +870,9 @@ parse_action(struct actt_parser *p)
         if ((error = parse_nested_list(p, OVS_DEC_TTL_ATTR_ACTION))) {
             return error;
         }
-        mnl_attr_nest_end(p->nlh, nest);
+        if ((error = actt_nest_end(p, nest))) {
+            return error;
+        }
         return actt_expect(p, ")");
     }
     return actt_syntax(p, "unknown action");

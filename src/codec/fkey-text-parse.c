@@ -23,6 +23,7 @@
 
 #include "codec/fkey-attrs.h"
 #include "codec/fkey-text-private.h"
+#include "codec/nl-attr.h"
 #include "lib/errbuf.h"
 #include "lib/text.h"
 
@@ -289,35 +290,17 @@ scan_masked(struct pctx *c, const char *attr, const char *field,
     return n + 1 + n2;
 }
 
-/* mnl_attr_put_check(), then zeroes the alignment padding, which libmnl
- * 1.0.4 leaves as whatever the buffer held: the bytes we emit must not
- * depend on the buffer's history. */
-static bool
-put_attr(struct nlmsghdr *nlh, size_t buflen, uint16_t type, size_t len,
-         const void *data)
-{
-    uint8_t *payload_start;
-
-    if (!mnl_attr_put_check(nlh, buflen, type, len, data)) {
-        return false;
-    }
-    payload_start = (uint8_t *) mnl_nlmsg_get_payload_tail(nlh)
-                    - MNL_ALIGN(len);
-    memset(payload_start + len, 0, MNL_ALIGN(len) - len);
-    return true;
-}
-
 /* Appends the key and (if wanted) mask attribute.  On failure the caller
  * restores the buffers. */
 static int
 put_pair(struct pctx *c, uint16_t type, const void *k, const void *m,
          size_t len)
 {
-    if (!put_attr(c->key, c->key_buflen, type, len, k)) {
+    if (!codec_attr_put(c->key, c->key_buflen, type, len, k)) {
         errbuf_set(c->err, "key buffer too small");
         return -EMSGSIZE;
     }
-    if (c->mask && !put_attr(c->mask, c->mask_buflen, type, len, m)) {
+    if (c->mask && !codec_attr_put(c->mask, c->mask_buflen, type, len, m)) {
         errbuf_set(c->err, "mask buffer too small");
         return -EMSGSIZE;
     }
@@ -461,7 +444,7 @@ parse_mask_only_ethertype(struct pctx *c, const char *name, const char *s)
         return syntax_error(c, name, "expected ')'", s + n);
     }
     m = htons(v);
-    if (!put_attr(c->mask, c->mask_buflen, OVS_KEY_ATTR_ETHERTYPE, 2, &m)) {
+    if (!codec_attr_put(c->mask, c->mask_buflen, OVS_KEY_ATTR_ETHERTYPE, 2, &m)) {
         errbuf_set(c->err, "mask buffer too small");
         return -EMSGSIZE;
     }
@@ -994,11 +977,11 @@ parse_tunnel(struct pctx *c, const char *s)
     if (n < 0) {
         return n;
     }
-    if (!put_attr(c->key, c->key_buflen, OVS_KEY_ATTR_TUNNEL, klen, k)) {
+    if (!codec_attr_put(c->key, c->key_buflen, OVS_KEY_ATTR_TUNNEL, klen, k)) {
         errbuf_set(c->err, "key buffer too small");
         return -EMSGSIZE;
     }
-    if (c->mask && !put_attr(c->mask, c->mask_buflen, OVS_KEY_ATTR_TUNNEL,
+    if (c->mask && !codec_attr_put(c->mask, c->mask_buflen, OVS_KEY_ATTR_TUNNEL,
                              mlen, m)) {
         errbuf_set(c->err, "mask buffer too small");
         return -EMSGSIZE;

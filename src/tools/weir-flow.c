@@ -34,8 +34,12 @@
 
 /* Room for one key or mask stream; the kernel's keys are far smaller. */
 #define KEY_BUF_SIZE 4096
-/* Room for one action list: the kernel's MAX_ACTIONS_BUFSIZE is 32 KiB. */
-#define ACT_BUF_SIZE 65536
+/* The longest action list accepted, as in Open vSwitch's parser: what a
+ * 16-bit netlink length can count (each action attribute, too, is held to
+ * that by the codec).  Inside an OVS_FLOW_ATTR_ACTIONS attribute only 65531
+ * bytes fit; the protocol layer enforces that. */
+#define ACT_TEXT_MAX 65535
+#define ACT_BUF_SIZE (MNL_NLMSG_HDRLEN + ACT_TEXT_MAX)
 
 /* A bare netlink attribute stream built with libmnl: a message header
  * followed by attributes.  The stream is the message payload. */
@@ -155,6 +159,21 @@ skip_spaces(const char *s)
         s++;
     }
     return s;
+}
+
+/* act_parse() into 'ns', with a reason that names the real limit when the
+ * list is too long for the stream's buffer. */
+static int
+parse_actions(const char *s, size_t *used, struct nlstream *ns,
+              struct errbuf *eb)
+{
+    int error = act_parse(s, used, ns->nlh, ns->size, eb);
+
+    if (error == -EMSGSIZE && strstr(eb->msg, "do not fit")) {
+        errbuf_set(eb, "more than %d bytes of actions (a netlink length "
+                   "is 16 bits)", ACT_TEXT_MAX);
+    }
+    return error;
 }
 
 /* ---- extract ---------------------------------------------------------- */
@@ -290,7 +309,7 @@ parse_one(const char *text, void *ctx_)
         s += 8;
     }
     if (*s) {
-        if (act_parse(s, &used, ctx->acts.nlh, ctx->acts.size, &eb) < 0) {
+        if (parse_actions(s, &used, &ctx->acts, &eb) < 0) {
             return input_error("actions", &eb);
         }
         if (*skip_spaces(s + used)) {
@@ -404,7 +423,7 @@ encode_one(const char *text, void *ctx_)
     nlstream_reset(&ctx->a);
     nlstream_reset(&ctx->b);
     if (ctx->actions) {
-        error = act_parse(s, &used, ctx->a.nlh, ctx->a.size, &eb);
+        error = parse_actions(s, &used, &ctx->a, &eb);
     } else {
         error = fkey_parse(s, &used, ctx->a.nlh, ctx->a.size, ctx->b.nlh,
                            ctx->b.size, &eb);

@@ -510,6 +510,54 @@ test_ct_errors(void **state)
     expect_error(&bb, &arp, -EINVAL, "neither IPv4 nor IPv6");
 }
 
+/* The encoding of parsed text is exact: nests carry no NLA_F_NESTED (as
+ * OVS and the kernel write them), padding is zero even in a buffer that
+ * held other bytes before, and it does not depend on the buffer. */
+static void
+test_parse_bytes_exact(void **state)
+{
+    static const uint8_t want[] = {
+        0x0c, 0x00, 0x14, 0x00,                 /* clone, 12 bytes */
+        0x08, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00,  /* output 1 */
+        0x14, 0x00, 0x02, 0x00,                 /* userspace, 20 bytes */
+        0x08, 0x00, 0x01, 0x00, 0x07, 0x00, 0x00, 0x00,  /* pid 7 */
+        0x07, 0x00, 0x02, 0x00, 0xaa, 0xbb, 0xcc, 0x00,  /* userdata */
+    };
+    union {
+        struct nlmsghdr nlh;
+        uint8_t b[256];
+    } u;
+    struct errbuf eb;
+    size_t used;
+
+    (void) state;
+    memset(&u, 0xff, sizeof u);
+    mnl_nlmsg_put_header(u.b);
+    assert_int_equal(0, act_parse("clone(1),userspace(pid=7,"
+                                  "userdata(aabbcc))", &used, &u.nlh,
+                                  sizeof u, &eb));
+    assert_int_equal(sizeof want, u.nlh.nlmsg_len - MNL_NLMSG_HDRLEN);
+    assert_memory_equal(want, mnl_nlmsg_get_payload(&u.nlh), sizeof want);
+}
+
+/* The kernel refuses action lists longer than MAX_ACTIONS_BUFSIZE. */
+static void
+test_list_length_limit(void **state)
+{
+    static const uint8_t output1[8] = { 8, 0, OVS_ACTION_ATTR_OUTPUT, 0,
+                                        1, 0, 0, 0 };
+    static uint8_t acts[ACT_MAX_LEN + sizeof output1];  /* Not on stack. */
+    struct errbuf eb;
+
+    (void) state;
+    for (size_t i = 0; i < sizeof acts; i += sizeof output1) {
+        memcpy(acts + i, output1, sizeof output1);
+    }
+    assert_int_equal(0, act_validate(acts, ACT_MAX_LEN, NULL, &eb));
+    assert_int_equal(-EMSGSIZE, act_validate(acts, sizeof acts, NULL, &eb));
+    assert_non_null(strstr(eb.msg, "longer than the kernel's limit"));
+}
+
 /* ovs-vswitchd puts the OpenFlow in_port and the bridge UUID in every
  * userspace cookie.  OVS prints the cookie decoded anyway, without them;
  * so does weir, so that dump-flows output is the same. */
@@ -753,6 +801,8 @@ main(void)
         cmocka_unit_test(test_ct_errors),
         cmocka_unit_test(test_ct_empty_names),
         cmocka_unit_test(test_cookie_prints_like_ovs),
+        cmocka_unit_test(test_parse_bytes_exact),
+        cmocka_unit_test(test_list_length_limit),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_key_dependent),
         cmocka_unit_test(test_masked_set_nsh),
