@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks on the release build in build/.  Each figure is one
 # line "BENCH <name> <value> <unit>".  usage: bench.sh [NAME]
-# Names: extract (extract_mpps, extract_instr_per_pkt).
+# Names: extract (extract_mpps, extract_instr_per_pkt,
+# extract_cli_speedup_vs_ovs_ofctl), codec (codec_key_*).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -49,4 +50,10 @@ if want extract; then
         echo "BENCH extract_cli_speedup_vs_ovs_ofctl" \
              "$(awk "BEGIN { printf \"%.2f\", $t_ovs / $t_weir }")" x
     fi
+fi
+
+if want codec; then
+    pcap=$work/mix.pcap
+    [ -f $pcap ] || /usr/bin/python3 tests/bench/gen-mix.py $pcap 4096
+    build/tests/bench/bench-codec $pcap 200
 fi
