@@ -91,22 +91,15 @@ format_push_nsh(const struct nlattr *a, struct sbuf *out)
     }
     {
         const struct ovs_nsh_key_base *b = actt_payload(base);
-        uint32_t path = ntohl(b->path_hdr);
 
-        sbuf_printf(out, "push_nsh(flags=%d,ttl=%d,mdtype=%d,np=%d,"
-                    "spi=0x%"PRIx32",si=%d", b->flags, b->ttl, b->mdtype,
-                    b->np, path >> 8, (int) (path & 0xff));
+        sbuf_put(out, "push_nsh(");
         if (b->mdtype == 1 && md1) {
-            const uint8_t *c = actt_payload(md1);
-
-            for (int i = 0; i < 4; i++) {
-                sbuf_printf(out, ",c%d=0x%"PRIx32, i + 1,
-                            ntohl(actt_get32(c + 4 * i)));
-            }
+            fkey_format_nsh_fields(b, actt_payload(md1), NULL, 0, out);
         } else if (b->mdtype == 2 && md2) {
-            sbuf_put(out, ",md2=0x");
-            sbuf_put_hex(out, actt_payload(md2), actt_payload_len(md2));
+            fkey_format_nsh_fields(b, NULL, actt_payload(md2),
+                                   actt_payload_len(md2), out);
         } else {
+            fkey_format_nsh_fields(b, NULL, NULL, 0, out);
             sbuf_put(out, ",<error: unknown mdtype>");
         }
         sbuf_putc(out, ')');
@@ -499,17 +492,18 @@ parse_set(struct actt_parser *p)
     } kbuf, mbuf;
     const struct nlattr *k, *m;
     struct nlattr *nest;
-    bool tunnel;
+    bool whole;
     size_t klen;
     int n;
 
     mnl_nlmsg_put_header(kbuf.b);
     mnl_nlmsg_put_header(mbuf.b);
-    /* The kernel sets a tunnel only whole (set, never set_masked), so
-     * tunnel() is parsed without a mask: "/mask" in it is an error. */
-    tunnel = !strncmp(p->s, "tunnel(", 7);
+    /* The kernel sets a tunnel only whole (set, never set_masked), and
+     * takes no masked nsh() either, so tunnel() and nsh() are parsed
+     * without a mask: "/mask" in them is an error. */
+    whole = !strncmp(p->s, "tunnel(", 7) || !strncmp(p->s, "nsh(", 4);
     n = fkey_parse_attr(p->s, &kbuf.nlh, sizeof kbuf,
-                        tunnel ? NULL : &mbuf.nlh, tunnel ? 0 : sizeof mbuf,
+                        whole ? NULL : &mbuf.nlh, whole ? 0 : sizeof mbuf,
                         p->err);
     if (n < 0) {
         errbuf_prefix(p->err, "set: ");
@@ -630,24 +624,15 @@ parse_push_nsh(struct actt_parser *p)
             }
         }
     } else if (mdtype == 2) {
-        char tmp[2 * sizeof md2 + 1];
-        size_t n;
-        int r;
+        int n;
 
         if ((error = actt_expect(p, ",md2=0x"))) {
             return error;
         }
-        n = strspn(p->s, "0123456789abcdefABCDEF");
-        if (!n || n >= sizeof tmp) {
+        n = fkey_scan_hex_bytes(p->s, md2, sizeof md2, &md2_len);
+        if (!n) {
             return actt_syntax(p, "bad md2");
         }
-        memcpy(tmp, p->s, n);
-        tmp[n] = '\0';
-        r = hex_to_bytes(tmp, md2, sizeof md2);
-        if (r <= 0) {
-            return actt_syntax(p, "bad md2");
-        }
-        md2_len = r;
         p->s += n;
     } else {
         return actt_syntax(p, "push_nsh needs mdtype 1 or 2");

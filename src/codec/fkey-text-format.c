@@ -646,8 +646,12 @@ format_attr__(const struct nlattr *a, const struct nlattr *ma, bool verbose,
         break;
 
     case OVS_KEY_ATTR_NSH:
+        fkey_nsh_format(k, len, m, ma ? payload_len(ma) : 0, ma != NULL,
+                        sb);
+        break;
+
     default:
-        /* Unknown, or nested attributes not decoded yet: hex. */
+        /* Unknown: hex. */
         put_spaced_hex(sb, k, len);
         if (!exact) {
             sbuf_putc(sb, '/');
@@ -670,9 +674,11 @@ make_wildcard_mask(const struct nlattr *a)
         abort();
     }
     memcpy(ma, a, a->nla_len);
-    if (attr_type(a) == OVS_KEY_ATTR_TUNNEL) {
-        /* An empty tunnel mask: fkey_tunnel_format() wildcards every
-         * tunnel attribute that has no mask. */
+    if (attr_type(a) == OVS_KEY_ATTR_TUNNEL
+        || attr_type(a) == OVS_KEY_ATTR_NSH) {
+        /* An empty nest, as OVS's generate_all_wildcard_mask() makes it:
+         * fkey_tunnel_format() wildcards every tunnel attribute that has
+         * no mask, fkey_nsh_format() prints every NSH field exact. */
         ma->nla_len = NLA_HDRLEN;
     } else if (attr_type(a) == OVS_KEY_ATTR_ENCAP) {
         uint8_t *p = (uint8_t *) ma + NLA_HDRLEN;

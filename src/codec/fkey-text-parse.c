@@ -52,17 +52,30 @@ fkey_token_len(const char *s)
     return n;
 }
 
+/* Declared in fkey-text-private.h. */
+int
+fkey_syntax_error(struct errbuf *err, const char *attr, const char *what,
+                  const char *at)
+{
+    if (*at) {
+        int n = fkey_token_len(at);
+        const char *brace = memchr(at, '}', n);
+
+        if (brace) {
+            n = brace - at;     /* A geneve option ends at '}'. */
+        }
+        errbuf_set(err, "%s: %s at '%.*s'", attr, what, n ? n : 1, at);
+    } else {
+        errbuf_set(err, "%s: %s at end of input", attr, what);
+    }
+    return -EINVAL;
+}
+
 static int
 syntax_error(struct pctx *c, const char *attr, const char *what,
              const char *at)
 {
-    if (*at) {
-        errbuf_set(c->err, "%s: %s at '%.*s'", attr, what,
-                   fkey_token_len(at) ? fkey_token_len(at) : 1, at);
-    } else {
-        errbuf_set(c->err, "%s: %s at end of input", attr, what);
-    }
-    return -EINVAL;
+    return fkey_syntax_error(c->err, attr, what, at);
 }
 
 /* "<attr>: <what> for '<field>' at '<token>'" (or "at end of input"),
@@ -108,6 +121,37 @@ fkey_scan_uint(const char *s, uint64_t max, uint64_t *valp)
     }
     *valp = val;
     return n;
+}
+
+/* Declared in fkey-text-private.h. */
+int
+fkey_scan_uint_masked(const char *attr, const char *field, const char *s,
+                      uint64_t max, bool masked, uint64_t *v, uint64_t *m,
+                      struct errbuf *err)
+{
+    char what[64];
+    int n, n2;
+
+    n = fkey_scan_uint(s, max, v);
+    if (!n) {
+        snprintf(what, sizeof what, "bad value for '%s'", field);
+        return fkey_syntax_error(err, attr, what, s);
+    }
+    *m = max;
+    if (s[n] != '/') {
+        return n;
+    }
+    if (!masked) {
+        errbuf_set(err, "%s: mask on '%s' but no mask is being parsed",
+                   attr, field);
+        return -EINVAL;
+    }
+    n2 = fkey_scan_uint(s + n + 1, max, m);
+    if (!n2) {
+        snprintf(what, sizeof what, "bad mask for '%s'", field);
+        return fkey_syntax_error(err, attr, what, s + n + 1);
+    }
+    return n + 1 + n2;
 }
 
 static int
@@ -925,10 +969,44 @@ nest_end(struct nlmsghdr *nlh, struct nlattr *nest)
     return true;
 }
 
+/* Opens a nest of 'type' in the key and, if there is one, in the mask. */
+static int
+nests_start(struct pctx *c, uint16_t type, struct nlattr **kn,
+            struct nlattr **mn)
+{
+    *kn = nest_start(c->key, c->key_buflen, type);
+    if (!*kn) {
+        errbuf_set(c->err, "key buffer too small");
+        return -EMSGSIZE;
+    }
+    *mn = NULL;
+    if (c->mask) {
+        *mn = nest_start(c->mask, c->mask_buflen, type);
+        if (!*mn) {
+            errbuf_set(c->err, "mask buffer too small");
+            return -EMSGSIZE;
+        }
+    }
+    return 0;
+}
+
+/* Closes the nests nests_start() opened for attribute 'name'. */
+static int
+nests_end(struct pctx *c, const char *name, struct nlattr *kn,
+          struct nlattr *mn)
+{
+    if (!nest_end(c->key, kn) || (mn && !nest_end(c->mask, mn))) {
+        errbuf_set(c->err, "%s: longer than a netlink attribute allows",
+                   name);
+        return -EMSGSIZE;
+    }
+    return 0;
+}
+
 static int
 parse_encap(struct pctx *c, const char *s)
 {
-    struct nlattr *kn, *mn = NULL;
+    struct nlattr *kn, *mn;
     int n;
 
     if (c->depth >= FKEY_TEXT_MAX_DEPTH) {
@@ -936,17 +1014,9 @@ parse_encap(struct pctx *c, const char *s)
                    FKEY_TEXT_MAX_DEPTH);
         return -EINVAL;
     }
-    kn = nest_start(c->key, c->key_buflen, OVS_KEY_ATTR_ENCAP);
-    if (!kn) {
-        errbuf_set(c->err, "key buffer too small");
-        return -EMSGSIZE;
-    }
-    if (c->mask) {
-        mn = nest_start(c->mask, c->mask_buflen, OVS_KEY_ATTR_ENCAP);
-        if (!mn) {
-            errbuf_set(c->err, "mask buffer too small");
-            return -EMSGSIZE;
-        }
+    n = nests_start(c, OVS_KEY_ATTR_ENCAP, &kn, &mn);
+    if (n < 0) {
+        return n;
     }
     c->depth++;
     n = parse_stream(c, s, true);
@@ -957,11 +1027,27 @@ parse_encap(struct pctx *c, const char *s)
     if (s[n] != ')') {
         return syntax_error(c, "encap", "expected ',' or ')'", s + n);
     }
-    if (!nest_end(c->key, kn) || (mn && !nest_end(c->mask, mn))) {
-        errbuf_set(c->err, "encap: longer than a netlink attribute allows");
-        return -EMSGSIZE;
+    return nests_end(c, "encap", kn, mn) ? -EMSGSIZE : n + 1;
+}
+
+/* "nsh(...)": fkey-text-nsh.c writes the attributes inside the nests. */
+static int
+parse_nsh(struct pctx *c, const char *s)
+{
+    struct nlattr *kn, *mn;
+    int n, error;
+
+    error = nests_start(c, OVS_KEY_ATTR_NSH, &kn, &mn);
+    if (error) {
+        return error;
     }
-    return n + 1;
+    n = fkey_nsh_parse(s, c->key, c->key_buflen, c->mask, c->mask_buflen,
+                       c->err);
+    if (n < 0) {
+        return n;
+    }
+    error = nests_end(c, "nsh", kn, mn);
+    return error ? error : n;
 }
 
 /* "tunnel(...)": fkey-text-tunnel.c builds the two nested payloads; they
@@ -1094,8 +1180,8 @@ parse_attr(struct pctx *c, const char *s)
             n = parse_tunnel(c, body);
             break;
         case OVS_KEY_ATTR_NSH:
-            errbuf_set(c->err, "%s(): not supported yet", name);
-            return -EINVAL;
+            n = parse_nsh(c, body);
+            break;
         default:
             n = parse_unknown(c, name, type, body);
             break;

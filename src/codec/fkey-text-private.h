@@ -3,8 +3,8 @@
 #define WEIR_CODEC_FKEY_TEXT_PRIVATE_H 1
 
 /* What the key text formatter and parser share.  Only for
- * fkey-text-format.c, fkey-text-parse.c, fkey-text-tables.c and
- * fkey-text-tunnel.c.
+ * fkey-text-format.c, fkey-text-parse.c, fkey-text-tables.c,
+ * fkey-text-tunnel.c and fkey-text-nsh.c.
  *
  * What
  * ====
@@ -103,6 +103,21 @@ int fkey_token_len(const char *s);
 int fkey_scan_uint(const char *s, uint64_t max, uint64_t *valp);
 int fkey_scan_value(enum fkey_kind kind, const char *s, uint8_t *out);
 
+/* fkey_syntax_error() sets "<attr>: <what> at '<token>'" (or "... at end
+ * of input") in 'err', the token being fkey_token_len() characters of
+ * 'at', cut at a '}' (a geneve option's end), and returns -EINVAL.
+ *
+ * fkey_scan_uint_masked() scans "N[/M]", each at most 'max', for 'field'
+ * of 'attr' into '*v' and '*m' ('*m' is 'max' without "/M"; "/M" is an
+ * error unless 'masked').  Returns the characters used, or -EINVAL with a
+ * reason naming the token in 'err'. */
+struct errbuf;
+int fkey_syntax_error(struct errbuf *err, const char *attr, const char *what,
+                      const char *at);
+int fkey_scan_uint_masked(const char *attr, const char *field, const char *s,
+                          uint64_t max, bool masked, uint64_t *v, uint64_t *m,
+                          struct errbuf *err);
+
 /* fkey_scan_raw() scans the "01 02[/ff ff]" of "key<N>(...)" at 's', just
  * after the '(', up to its ')': the value into r->k and, after a '/' (an
  * error unless 'masked'), the mask into r->m, at most r->max bytes each.
@@ -142,10 +157,51 @@ int fkey_scan_raw(const char *s, bool masked, struct fkey_raw *r);
 void fkey_tunnel_format(const uint8_t *k, size_t klen, const uint8_t *m,
                         size_t mlen, bool masked, bool verbose,
                         struct sbuf *sb);
-struct errbuf;
 int fkey_tunnel_parse(const char *s, bool masked, uint8_t *key,
                       size_t *key_len, uint8_t *mask, size_t *mask_len,
                       struct errbuf *err);
+
+/* Error and raw forms of nested sub-attributes, in fkey-text-tunnel.c,
+ * shared by tunnel() and nsh().  Each appends a trailing ','.
+ *
+ * fkey_put_sub_raw() prints "key<N>(01 02[/ff ff])" for the 'len' bytes
+ * at 'k' with the mask 'm' ('mlen' bytes; NULL: exact, and an all-ones
+ * mask is not printed), or "key<N>(bad mask length M, expected L)(..)"
+ * if the lengths differ.  fkey_check_sub_len() returns true if 'len' (and
+ * 'mlen', if 'm') is 'expected'; otherwise it prints "key<N>(bad key
+ * length L, expected E)(hex[/hex])" (or "bad mask length") and returns
+ * false.  fkey_put_leftover() prints "***N leftover bytes*** (hex)" for
+ * the 'left' bytes at 'p' that do not make an attribute. */
+void fkey_put_sub_raw(struct sbuf *sb, uint16_t type, const uint8_t *k,
+                      size_t len, const uint8_t *m, size_t mlen);
+bool fkey_check_sub_len(struct sbuf *sb, uint16_t type, const uint8_t *k,
+                        size_t len, const uint8_t *m, size_t mlen,
+                        size_t expected);
+void fkey_put_leftover(struct sbuf *sb, const uint8_t *p, size_t left);
+
+/* nsh(), in fkey-text-nsh.c; its rules are there.
+ *
+ * fkey_nsh_format() appends to 'sb' the inside of "nsh(...)" for the
+ * OVS_NSH_KEY_ATTR_* stream of 'klen' bytes at 'k', with the 'mlen'
+ * bytes at 'm' as the mask stream if 'masked' (possibly empty: every
+ * field is then exact); without 'masked', 'm' is ignored.  Malformed
+ * bytes print in the error forms above; it never reads outside the two
+ * streams.
+ *
+ * fkey_nsh_parse() parses the text at 's', just after "nsh(", up to and
+ * including its closing ')', appending the OVS_NSH_KEY_ATTR_* attributes
+ * to 'key' (a buffer of 'key_buflen' bytes) and, if 'mask' is nonnull,
+ * their masks to 'mask', with codec_attr_put().  The caller opens and
+ * closes the nests.  Returns the characters used; -EINVAL with a reason
+ * naming the token in 'err'; -EMSGSIZE if a buffer is too small.  On
+ * error the buffers may hold part of the attributes (the caller restores
+ * them). */
+struct nlmsghdr;
+void fkey_nsh_format(const uint8_t *k, size_t klen, const uint8_t *m,
+                     size_t mlen, bool masked, struct sbuf *sb);
+int fkey_nsh_parse(const char *s, struct nlmsghdr *key, size_t key_buflen,
+                   struct nlmsghdr *mask, size_t mask_buflen,
+                   struct errbuf *err);
 
 /* Attribute streams.  A stream is a run of netlink attributes at any
  * alignment (a mask inside a message, a set_masked() payload), so these
@@ -201,6 +257,28 @@ find_attr(const uint8_t *p, size_t left, uint16_t type)
         left -= step;
     }
     return NULL;
+}
+
+/* One attribute of a nested stream, copied out of possibly unaligned
+ * bytes. */
+struct fkey_sub {
+    uint16_t type;
+    const uint8_t *data;
+    size_t len;
+};
+
+/* Reads the attribute at 'p' (attr_ok() already checked) into 's' and
+ * returns the step to the next one. */
+static inline size_t
+fkey_read_sub(const uint8_t *p, size_t left, struct fkey_sub *s)
+{
+    struct nlattr h;
+
+    memcpy(&h, p, sizeof h);
+    s->type = h.nla_type & NLA_TYPE_MASK;
+    s->data = p + NLA_HDRLEN;
+    s->len = h.nla_len - NLA_HDRLEN;
+    return attr_step(p, left);
 }
 
 /* The ct_label payload is OVS's ovs_u128 in host order; OVS prints it as

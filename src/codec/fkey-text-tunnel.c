@@ -239,10 +239,10 @@ put_addr(struct sbuf *sb, const char *name, const uint8_t *k,
     sbuf_putc(sb, ',');
 }
 
-/* "key<N>(01 02[/ff ff])," for a sub-attribute without a text form. */
-static void
-put_raw(struct sbuf *sb, uint16_t type, const uint8_t *k, size_t len,
-        const uint8_t *m, size_t mlen)
+/* Declared in fkey-text-private.h. */
+void
+fkey_put_sub_raw(struct sbuf *sb, uint16_t type, const uint8_t *k,
+                 size_t len, const uint8_t *m, size_t mlen)
 {
     if (m && mlen != len) {
         sbuf_printf(sb, "key%" PRIu16 "(bad mask length %zu, expected "
@@ -262,12 +262,11 @@ put_raw(struct sbuf *sb, uint16_t type, const uint8_t *k, size_t len,
     sbuf_put(sb, "),");
 }
 
-/* Returns true if 'len' (and 'mlen' if 'm') is 'expected'; otherwise
- * prints "key<N>(bad key length L, expected E)(hex[/hex])," and returns
- * false. */
-static bool
-check_len(struct sbuf *sb, uint16_t type, const uint8_t *k, size_t len,
-          const uint8_t *m, size_t mlen, size_t expected)
+/* Declared in fkey-text-private.h. */
+bool
+fkey_check_sub_len(struct sbuf *sb, uint16_t type, const uint8_t *k,
+                   size_t len, const uint8_t *m, size_t mlen,
+                   size_t expected)
 {
     if (len == expected && (!m || mlen == expected)) {
         return true;
@@ -284,28 +283,6 @@ check_len(struct sbuf *sb, uint16_t type, const uint8_t *k, size_t len,
     return false;
 }
 
-/* One attribute of a nested stream, copied out of possibly unaligned
- * bytes. */
-struct sub {
-    uint16_t type;
-    const uint8_t *data;
-    size_t len;
-};
-
-/* Reads the attribute at 'p' (attr_ok() already checked) into 's' and
- * returns the step to the next one. */
-static size_t
-read_sub(const uint8_t *p, size_t left, struct sub *s)
-{
-    struct nlattr h;
-
-    memcpy(&h, p, sizeof h);
-    s->type = h.nla_type & NLA_TYPE_MASK;
-    s->data = p + NLA_HDRLEN;
-    s->len = h.nla_len - NLA_HDRLEN;
-    return attr_step(p, left);
-}
-
 /* Finds the mask of a 'len'-byte sub-attribute of 'type' in the mask
  * stream 'm'/'mlen'.  Without one, points at 'len' zero bytes in '*zeros'
  * (allocated here; the caller frees it): a missing mask wildcards. */
@@ -314,12 +291,12 @@ find_mask(const uint8_t *m, size_t mlen, uint16_t type, size_t len,
           size_t *mask_len, uint8_t **zeros)
 {
     const struct nlattr *ma = find_attr(m, mlen, type);
-    struct sub s;
+    struct fkey_sub s;
 
     if (ma) {
         const uint8_t *at = (const uint8_t *) ma;
 
-        read_sub(at, mlen - (at - m), &s);
+        fkey_read_sub(at, mlen - (at - m), &s);
         *mask_len = s.len;
         return s.data;
     }
@@ -331,8 +308,9 @@ find_mask(const uint8_t *m, size_t mlen, uint16_t type, size_t len,
     return *zeros;
 }
 
-static void
-leftover(struct sbuf *sb, const uint8_t *p, size_t left)
+/* Declared in fkey-text-private.h. */
+void
+fkey_put_leftover(struct sbuf *sb, const uint8_t *p, size_t left)
 {
     sbuf_printf(sb, "***%zu leftover bytes*** (", left);
     put_spaced_hex(sb, p, left);
@@ -342,17 +320,17 @@ leftover(struct sbuf *sb, const uint8_t *p, size_t left)
 /* Formats one OVS_VXLAN_EXT_* attribute as format_sub() does a tunnel
  * attribute; vxlan() carries no tunnel flags. */
 static void
-format_vxlan_sub(const struct sub *s, const uint8_t *mv, size_t mvlen,
+format_vxlan_sub(const struct fkey_sub *s, const uint8_t *mv, size_t mvlen,
                  bool verbose, uint32_t *flags, struct sbuf *sb)
 {
     uint32_t v, mk = 0;
     uint64_t id_m, flags_m;
 
     if (s->type != OVS_VXLAN_EXT_GBP) {
-        put_raw(sb, s->type, s->data, s->len, mv, mvlen);
+        fkey_put_sub_raw(sb, s->type, s->data, s->len, mv, mvlen);
         return;
     }
-    if (!check_len(sb, s->type, s->data, s->len, mv, mvlen, 4)) {
+    if (!fkey_check_sub_len(sb, s->type, s->data, s->len, mv, mvlen, 4)) {
         return;
     }
     memcpy(&v, s->data, 4);
@@ -376,7 +354,7 @@ format_vxlan_sub(const struct sub *s, const uint8_t *mv, size_t mvlen,
 static void
 format_subs(const uint8_t *k, size_t klen, const uint8_t *m, size_t mlen,
             bool masked, bool verbose,
-            void (*fn)(const struct sub *, const uint8_t *, size_t, bool,
+            void (*fn)(const struct fkey_sub *, const uint8_t *, size_t, bool,
                        uint32_t *, struct sbuf *),
             uint32_t *flags, struct sbuf *sb)
 {
@@ -387,9 +365,9 @@ format_subs(const uint8_t *k, size_t klen, const uint8_t *m, size_t mlen,
         uint8_t *zeros = NULL;
         const uint8_t *mv = NULL;
         size_t mvlen = 0;
-        struct sub s;
+        struct fkey_sub s;
 
-        p += read_sub(p, left, &s);
+        p += fkey_read_sub(p, left, &s);
         left = klen - (p - k);
         if (masked) {
             mv = find_mask(m, mlen, s.type, s.len, &mvlen, &zeros);
@@ -398,7 +376,7 @@ format_subs(const uint8_t *k, size_t klen, const uint8_t *m, size_t mlen,
         free(zeros);
     }
     if (left) {
-        leftover(sb, p, left);
+        fkey_put_leftover(sb, p, left);
     }
 }
 
@@ -496,14 +474,14 @@ format_erspan(const uint8_t *k, const uint8_t *m, bool verbose,
 /* Formats one tunnel sub-attribute 's' with mask 'mv' ('mvlen' bytes;
  * NULL: exact), collecting flag bits in '*flags'. */
 static void
-format_sub(const struct sub *s, const uint8_t *mv, size_t mvlen,
+format_sub(const struct fkey_sub *s, const uint8_t *mv, size_t mvlen,
            bool verbose, uint32_t *flags, struct sbuf *sb)
 {
     int expected = tun_attr_len(s->type);
     uint64_t mnum = 0;
 
     if (expected >= 0
-        && !check_len(sb, s->type, s->data, s->len, mv, mvlen,
+        && !fkey_check_sub_len(sb, s->type, s->data, s->len, mv, mvlen,
                       expected)) {
         return;
     }
@@ -579,11 +557,11 @@ format_sub(const struct sub *s, const uint8_t *mv, size_t mvlen,
             format_erspan(s->data, mv, verbose, sb);
             sbuf_put(sb, "),");
         } else {
-            put_raw(sb, s->type, s->data, s->len, mv, mvlen);
+            fkey_put_sub_raw(sb, s->type, s->data, s->len, mv, mvlen);
         }
         break;
     default:
-        put_raw(sb, s->type, s->data, s->len, mv, mvlen);
+        fkey_put_sub_raw(sb, s->type, s->data, s->len, mv, mvlen);
         break;
     }
 }
@@ -603,9 +581,9 @@ fkey_tunnel_format(const uint8_t *k, size_t klen, const uint8_t *m,
         size_t left = mlen;
 
         while (attr_ok(p, left)) {
-            struct sub s;
+            struct fkey_sub s;
 
-            p += read_sub(p, left, &s);
+            p += fkey_read_sub(p, left, &s);
             left = mlen - (p - m);
             if (s.type == OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT) {
                 mflags |= TUN_F_DF;
@@ -649,18 +627,7 @@ struct tparse {
 static int
 fail(struct tparse *tp, const char *what, const char *at)
 {
-    if (*at) {
-        int n = fkey_token_len(at);
-        const char *brace = memchr(at, '}', n);
-
-        if (brace) {
-            n = brace - at;     /* A geneve option ends at '}'. */
-        }
-        errbuf_set(tp->err, "tunnel: %s at '%.*s'", what, n ? n : 1, at);
-    } else {
-        errbuf_set(tp->err, "tunnel: %s at end of input", what);
-    }
-    return -EINVAL;
+    return fkey_syntax_error(tp->err, "tunnel", what, at);
 }
 
 /* Appends attribute 'type' with the 'n' bytes at 'data', padding zeroed.
@@ -727,29 +694,8 @@ static int
 scan_num(struct tparse *tp, const char *field, const char *s, uint64_t max,
          uint64_t *v, uint64_t *m)
 {
-    char what[64];
-    int n, n2;
-
-    n = fkey_scan_uint(s, max, v);
-    if (!n) {
-        snprintf(what, sizeof what, "bad value for '%s'", field);
-        return fail(tp, what, s);
-    }
-    *m = max;
-    if (s[n] != '/') {
-        return n;
-    }
-    if (!tp->masked) {
-        errbuf_set(tp->err, "tunnel: mask on '%s' but no mask is being "
-                   "parsed", field);
-        return -EINVAL;
-    }
-    n2 = fkey_scan_uint(s + n + 1, max, m);
-    if (!n2) {
-        snprintf(what, sizeof what, "bad mask for '%s'", field);
-        return fail(tp, what, s + n + 1);
-    }
-    return n + 1 + n2;
+    return fkey_scan_uint_masked("tunnel", field, s, max, tp->masked, v, m,
+                                 tp->err);
 }
 
 /* Scans "ADDR[/ADDR]" (IPv4 if 'n' is 4, else IPv6) into 'k' and 'm'. */
@@ -1386,9 +1332,9 @@ fkey_tunnel_parse(const char *s, bool masked, uint8_t *key, size_t *key_len,
             return n;
         }
         if (tp.k.len > before) {
-            struct sub sub;
+            struct fkey_sub sub;
 
-            read_sub(key + before, tp.k.len - before, &sub);
+            fkey_read_sub(key + before, tp.k.len - before, &sub);
             if (find_attr(key, before, sub.type)) {
                 errbuf_set(err, "tunnel: duplicate field '%.*s'",
                            (int) strcspn(p, "=("), p);

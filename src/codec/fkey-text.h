@@ -34,10 +34,10 @@
  *     in hex ("%#x"), ports, protocols, ttl and types in decimal, masks of
  *     decimal fields in hex.
  *   - Attributes this build does not know print as "key<N>(01 02 ...)",
- *     with "/ff ff ..." when a mask is given.  nsh (nested attributes we
- *     do not decode yet) prints in the same hex form under its own name.
- *   - tunnel(...) follows OVS's format_odp_tun_attr(); its rules and its
- *     few deliberate differences are in fkey-text-tunnel.c.
+ *     with "/ff ff ..." when a mask is given.
+ *   - tunnel(...) follows OVS's format_odp_tun_attr(), nsh(...) its
+ *     format_odp_nsh_attr(); their rules and their few deliberate
+ *     differences are in fkey-text-tunnel.c and fkey-text-nsh.c.
  *   - An attribute with the wrong payload length prints as
  *     "name(bad key length L, expected E)(01 02 ...)" (or "bad mask
  *     length"); bytes after the last well-formed attribute print as
@@ -158,7 +158,7 @@ bool fkey_mask_is_exact(uint16_t type, const void *mask, size_t len);
  * without "/mask" are exact, fields not written are zero (wildcarded).
  *
  * A "ufid:" prefix is not part of the key: parse it first with
- * ufid_parse().  nsh() is not supported yet (error).
+ * ufid_parse().
  *
  * Returns: 0 on success.  -EINVAL for a syntax error, with a reason naming
  * the bad token in 'err' (e.g. "ipv4: unknown field 'sorc'"); -EMSGSIZE if
@@ -177,5 +177,25 @@ int fkey_parse(const char *s, size_t *consumed,
 int fkey_parse_attr(const char *s, struct nlmsghdr *key_nlh,
                     size_t key_buflen, struct nlmsghdr *mask_nlh,
                     size_t mask_buflen, struct errbuf *err);
+
+/* NSH fields, shared by nsh() keys (fkey-text-nsh.c) and the action
+ * codec's push_nsh().
+ *
+ * fkey_format_nsh_fields() appends OVS's format_nsh_key() text for the
+ * 8-byte struct ovs_nsh_key_base at 'base',
+ * "flags=F,ttl=T,mdtype=M,np=N,spi=0xS,si=I"; then, if 'md1' is nonnull,
+ * ",c1=0xC,c2=0xC,c3=0xC,c4=0xC" for the 16-byte struct ovs_nsh_key_md1
+ * at 'md1'; then, if 'md2' is nonnull, ",md2=0x" and its 'md2_len' bytes
+ * in hex.  The pointers need no alignment.
+ *
+ * fkey_scan_hex_bytes() scans the hex digits at 's' (no "0x"), two per
+ * byte, into at most 'max' bytes at 'out', setting '*n_out' to the byte
+ * count.  Returns the digits used; 0 (nothing stored in '*n_out') if
+ * there are none, an odd number, or more than 'max' bytes' worth. */
+void fkey_format_nsh_fields(const void *base, const void *md1,
+                            const void *md2, size_t md2_len,
+                            struct sbuf *out);
+int fkey_scan_hex_bytes(const char *s, uint8_t *out, size_t max,
+                        size_t *n_out);
 
 #endif /* codec/fkey-text.h */

@@ -45,7 +45,6 @@ UNSUPPORTED = (
                  "kernel OVS_ACTION_ATTR_*"),
     ("lb_output(", "lb_output is an OVS userspace-datapath action, not a "
                    "kernel OVS_ACTION_ATTR_*"),
-    ("nsh(", "the key text codec does not parse nsh() yet"),
 )
 
 

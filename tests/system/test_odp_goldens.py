@@ -34,7 +34,6 @@ import systest  # noqa: E402
 
 # (substring, reason): cases containing it are skipped.
 UNSUPPORTED = (
-    ("nsh(", "nsh() not supported yet"),
 )
 
 

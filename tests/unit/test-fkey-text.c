@@ -121,6 +121,20 @@ check_round_trip(const char *text, bool with_mask)
     sbuf_uninit(&sb);
 }
 
+/* check_round_trip() for each of 'exact' without a mask and each of
+ * 'masked' with one. */
+static void
+check_round_trips(const char *const *exact, size_t n_exact,
+                  const char *const *masked, size_t n_masked)
+{
+    for (size_t i = 0; i < n_exact; i++) {
+        check_round_trip(exact[i], false);
+    }
+    for (size_t i = 0; i < n_masked; i++) {
+        check_round_trip(masked[i], true);
+    }
+}
+
 static void
 check_error(const char *text, bool with_mask, int expected_error,
             const char *reason)
@@ -308,10 +322,8 @@ test_format_malformed(void **state)
                  "10000700ffffffffffffffffffffff0f", false,
                  "ipv4(src=1.2.3.4,dst=5.6.7.8,proto=6,tos=0x40,ttl=1,"
                  "error: partial mask not supported for frag (0xf))");
-    /* Unknown and nsh attributes in hex. */
+    /* Unknown attributes in hex. */
     check_format("0600630001020000", NULL, false, "key99(01 02)");
-    check_format("0c001c000800030001020304", NULL, false,
-                 "nsh(08 00 03 00 01 02 03 04)");
 }
 
 static void
@@ -461,7 +473,6 @@ test_errors(void **state)
                 "in_port: expected ')' at end of input");
     check_error("recirc_id(1/2)", true, -EINVAL,
                 "recirc_id: cannot be masked");
-    check_error("nsh(flags=0)", true, -EINVAL, "nsh(): not supported yet");
     check_error("vlan(vid=4096)", true, -EINVAL,
                 "vlan: bad value for 'vid' at '4096'");
     check_error("vlan(pcp=8)", true, -EINVAL,
@@ -677,12 +688,8 @@ test_tunnel_round_trips(void **state)
     };
 
     (void) state;
-    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++) {
-        check_round_trip(exact[i], false);
-    }
-    for (size_t i = 0; i < sizeof masked / sizeof *masked; i++) {
-        check_round_trip(masked[i], true);
-    }
+    check_round_trips(exact, sizeof exact / sizeof *exact, masked,
+                      sizeof masked / sizeof *masked);
 }
 
 static void
@@ -782,6 +789,189 @@ test_tunnel_errors(void **state)
                 "tunnel: key16 mask has 2 bytes, value 1");
 }
 
+/* ---- nsh(). ---- */
+
+static void
+test_nsh_parse_bytes(void **state)
+{
+    (void) state;
+    /* NSH (28) nests BASE (1: flags, ttl, mdtype, np, be32 spi << 8 | si)
+     * and, for mdtype 1, MD1 (2: four be32 words). */
+    check_parse("nsh(flags=0,ttl=63,mdtype=1,np=3,spi=0x123,si=255,"
+                "c1=0x1,c2=0x2,c3=0x3,c4=0x4)",
+                "24001c00" "0c000100" "003f0103" "000123ff"
+                "14000200" "00000001" "00000002" "00000003" "00000004",
+                NULL);
+    /* With a mask: the mask gets BASE and MD1 always; fields not given
+     * are wildcarded. */
+    check_parse("nsh(flags=2/0x3,mdtype=1,spi=0x5/0xff,si=3,c1=0x7/0xffff)",
+                "24001c00" "0c000100" "02000100" "00000503"
+                "14000200" "00000007" "00000000" "00000000" "00000000",
+                "24001c00" "0c000100" "0300ff00" "0000ffff"
+                "14000200" "0000ffff" "00000000" "00000000" "00000000");
+    /* mdtype 2: no MD1 in the key; md2= gives MD2 (3). */
+    check_parse("nsh(mdtype=2,md2=0x0102)",
+                "18001c00" "0c000100" "00000200" "00000000"
+                "06000300" "01020000", NULL);
+    /* A wildcarded mdtype keeps MD1 in the key (weir, not OVS). */
+    check_parse("nsh()",
+                "24001c00" "0c000100" "00000000" "00000000"
+                "14000200" "00000000" "00000000" "00000000" "00000000",
+                "24001c00" "0c000100" "00000000" "00000000"
+                "14000200" "00000000" "00000000" "00000000" "00000000");
+    check_parse("nsh(mdtype=2)", "10001c00" "0c000100" "00000200"
+                "00000000",
+                "24001c00" "0c000100" "0000ff00" "00000000"
+                "14000200" "00000000" "00000000" "00000000" "00000000");
+}
+
+static void
+test_nsh_round_trips(void **state)
+{
+    static const char *const exact[] = {
+        "nsh(flags=0,ttl=63,mdtype=1,np=3,spi=0x123,si=255,c1=0x1,c2=0x2,"
+        "c3=0x3,c4=0x4)",
+        "nsh(flags=0,ttl=63,mdtype=2,np=3,spi=0x123,si=255)",
+        "nsh(flags=0,ttl=63,mdtype=2,np=3,spi=0x123,si=255,md2=0x0102)",
+        "eth_type(0x894f),nsh(flags=255,ttl=1,mdtype=1,np=4,spi=0xffffff,"
+        "si=0,c1=0xffffffff,c2=0x0,c3=0x0,c4=0x0)",
+    };
+    static const char *const masked[] = {
+        "eth_type(0x894f),nsh(flags=0x02/0x03,mdtype=1,spi=0x5/0x000000ff,"
+        "si=3,c1=0x7/0x0000ffff)",
+        "nsh(flags=0,ttl=63,mdtype=1,np=3,spi=0x123,si=255,c1=0x1,c2=0x2,"
+        "c3=0x3,c4=0x4)",
+        "nsh(ttl=64,np=0x01/0x0f,c1=0x0,c2=0x0,c3=0x0,c4=0x0)",
+        "nsh(mdtype=2,c1=0x0,c2=0x0,c3=0x0,c4=0x0,md2=0x0102/0x00ff)",
+        "nsh(c1=0x0,c2=0x0,c3=0x0,c4=0x0)",
+        "nsh()",
+        "nsh(mdtype=0x02/0x0f,c2=0x5/0x000000ff,md2=0x01)",
+        "nsh(c1=0x5)",
+    };
+
+    (void) state;
+    check_round_trips(exact, sizeof exact / sizeof *exact, masked,
+                      sizeof masked / sizeof *masked);
+}
+
+static void
+test_nsh_format(void **state)
+{
+    struct sbuf sb = SBUF_INIT;
+    uint8_t a[64];
+
+    (void) state;
+    /* Without a mask c1..c4 print for mdtype 1 only, zero if MD1 is
+     * missing; an empty nest prints zeros. */
+    check_format("10001c00" "0c000100" "00400103" "00000a05", NULL, false,
+                 "nsh(flags=0,ttl=64,mdtype=1,np=3,spi=0xa,si=5,c1=0x0,"
+                 "c2=0x0,c3=0x0,c4=0x0)");
+    check_format("24001c00" "0c000100" "00400203" "00000a05"
+                 "14000200" "00000001" "00000002" "00000003" "00000004",
+                 NULL, false,
+                 "nsh(flags=0,ttl=64,mdtype=2,np=3,spi=0xa,si=5)");
+    check_format("04001c00", NULL, false,
+                 "nsh(flags=0,ttl=0,mdtype=0,np=0,spi=0x0,si=0)");
+    /* Missing from the mask stream: every field exact, as OVS. */
+    check_format("06000600894f0000" "10001c00" "0c000100" "00400203"
+                 "00000a05", "06000600ffff0000", false,
+                 "eth_type(0x894f),nsh(flags=0,ttl=64,mdtype=2,np=3,"
+                 "spi=0xa,si=5,c1=0x0,c2=0x0,c3=0x0,c4=0x0)");
+    /* A zero BASE mask leaves the fields out; c1..c4 without an MD1 key
+     * attribute keep an exact mask. */
+    check_format("10001c00" "0c000100" "00400203" "000000a5",
+                 "10001c00" "0c000100" "00000000" "00000000", false,
+                 "nsh(c1=0x0,c2=0x0,c3=0x0,c4=0x0)");
+    /* Malformed: bad BASE length, bytes left over, an unknown type, an
+     * MD2 mask of another length. */
+    check_format("0c001c00" "08000100" "01020304", NULL, false,
+                 "nsh(key1(bad key length 4, expected 8)(01 02 03 04),"
+                 "flags=0,ttl=0,mdtype=0,np=0,spi=0x0,si=0)");
+    check_format("0a001c00" "0c000100" "aabb0000", NULL, false,
+                 "nsh(***6 leftover bytes*** (0c 00 01 00 aa bb),flags=0,"
+                 "ttl=0,mdtype=0,np=0,spi=0x0,si=0)");
+    check_format("06001c00" "aabb0000", NULL, false,
+                 "nsh(***2 leftover bytes*** (aa bb),flags=0,ttl=0,"
+                 "mdtype=0,np=0,spi=0x0,si=0)");
+    check_format("0c001c00" "05000700" "ab000000", NULL, false,
+                 "nsh(key7(ab),flags=0,ttl=0,mdtype=0,np=0,spi=0x0,si=0)");
+    check_format("18001c00" "0c000100" "00000200" "00000000"
+                 "06000300" "01020000",
+                 "18001c00" "0c000100" "0000ff00" "00000000"
+                 "05000300" "00000000", false,
+                 "nsh(key3(bad mask length 1, expected 2)(01 02/00),"
+                 "mdtype=2,c1=0x0,c2=0x0,c3=0x0,c4=0x0)");
+    check_format("10001c00" "0c000100" "00400103" "00000a05",
+                 "0c001c00" "08000100" "ffffffff", false,
+                 "nsh(key1(bad mask length 4, expected 8)"
+                 "(00 40 01 03 00 00 0a 05/ff ff ff ff),flags=0,ttl=0,"
+                 "mdtype=0,np=0,spi=0x0,si=0,c1=0x0,c2=0x0,c3=0x0,"
+                 "c4=0x0)");
+
+    /* set(nsh(...)) goes through fkey_format_attr(), without a mask. */
+    assert_int_equal(hex_to_bytes("18001c00" "0c000100" "00010203"
+                                  "00000101" "06000300" "0a0b0000",
+                                  a, sizeof a), 24);
+    fkey_format_attr((const struct nlattr *) a, NULL, true, &sb);
+    assert_string_equal(sbuf_str(&sb), "nsh(flags=0,ttl=1,mdtype=2,np=3,"
+                        "spi=0x1,si=1,md2=0x0a0b)");
+    sbuf_uninit(&sb);
+}
+
+static void
+test_nsh_errors(void **state)
+{
+    char md2[600];
+
+    (void) state;
+    check_error("nsh(foo=1)", true, -EINVAL, "nsh: unknown field 'foo'");
+    check_error("nsh(flags)", true, -EINVAL,
+                "nsh: unknown field 'flags'");
+    check_error("nsh(ttl=1,ttl=2)", true, -EINVAL,
+                "nsh: duplicate field 'ttl'");
+    check_error("nsh(ttl=256)", true, -EINVAL,
+                "nsh: bad value for 'ttl' at '256'");
+    check_error("nsh(spi=0x1000000)", true, -EINVAL,
+                "nsh: bad value for 'spi' at '0x1000000'");
+    check_error("nsh(si=1/0x1ff)", true, -EINVAL,
+                "nsh: bad mask for 'si' at '0x1ff'");
+    check_error("nsh(flags=1/2)", false, -EINVAL,
+                "nsh: mask on 'flags' but no mask is being parsed");
+    check_error("nsh(mdtype=2,c1=5)", true, -EINVAL,
+                "nsh: 'c1' needs mdtype=1");
+    check_error("nsh(c4=5)", false, -EINVAL, "nsh: 'c4' needs mdtype=1");
+    check_error("nsh(md2=0x01)", false, -EINVAL,
+                "nsh: 'md2' needs mdtype=2");
+    check_error("nsh(mdtype=1,md2=0x01)", true, -EINVAL,
+                "nsh: 'md2' needs mdtype=2");
+    check_error("nsh(mdtype=2,md2=0x1)", true, -EINVAL,
+                "nsh: md2 needs 0x and 1 to 248 bytes in hex at '0x1'");
+    check_error("nsh(mdtype=2,md2=0102)", true, -EINVAL,
+                "nsh: md2 needs 0x and 1 to 248 bytes in hex at '0102'");
+    check_error("nsh(mdtype=2,md2=0x01/0x0102)", true, -EINVAL,
+                "nsh: md2 mask has 2 bytes, value 1");
+    check_error("nsh(mdtype=2,md2=0x01/0x01)", false, -EINVAL,
+                "nsh: mask on 'md2' but no mask is being parsed");
+    check_error("nsh(md2=0x01,md2=0x02)", true, -EINVAL,
+                "nsh: duplicate field 'md2'");
+    check_error("nsh(flags=1", true, -EINVAL,
+                "nsh: expected ',' or ')' at end of input");
+    check_error("nsh(flags=1;)", true, -EINVAL,
+                "nsh: expected ',' or ')' at ';'");
+    check_error("nsh(flags=1,)", true, -EINVAL,
+                "nsh: expected a field at ')'");
+    check_error("nsh(key7(01))", true, -EINVAL,
+                "nsh: unknown field 'key7'");
+    /* 249 bytes of md2 are one too many. */
+    strcpy(md2, "nsh(mdtype=2,md2=0x");
+    for (int i = 0; i < 249; i++) {
+        strcat(md2, "ab");
+    }
+    strcat(md2, ")");
+    check_error(md2, true, -EINVAL, "nsh: md2 needs 0x and 1 to 248 bytes "
+                "in hex at '0xababababababababababababababababababab'");
+}
+
 int
 main(void)
 {
@@ -807,6 +997,10 @@ main(void)
         cmocka_unit_test(test_tunnel_round_trips),
         cmocka_unit_test(test_tunnel_format),
         cmocka_unit_test(test_tunnel_errors),
+        cmocka_unit_test(test_nsh_parse_bytes),
+        cmocka_unit_test(test_nsh_round_trips),
+        cmocka_unit_test(test_nsh_format),
+        cmocka_unit_test(test_nsh_errors),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
