@@ -20,6 +20,7 @@
 #include <linux/openvswitch.h>
 
 #include "codec/fkey-attrs.h"
+#include "codec/nl-attr.h"
 #include "lib/errbuf.h"
 #include "packet/flow-key.h"
 
@@ -86,13 +87,12 @@ struct scratch {
     } u;
 };
 
-/* Starts an empty scratch message.  It is zeroed first because libmnl
- * 1.0.4 does not clear the padding after short attributes, and equal keys
- * must give equal bytes. */
+/* Starts an empty scratch message.  Every byte put after the header is
+ * defined (codec_attr_put() zeroes the padding), so equal keys give equal
+ * bytes without clearing the whole buffer first. */
 static void
 scratch_init(struct scratch *s)
 {
-    memset(s, 0, sizeof *s);
     mnl_nlmsg_put_header(s->u.bytes);
 }
 
@@ -101,8 +101,8 @@ put_attr(struct scratch *s, uint16_t type, const void *data, size_t len)
 {
     static const uint8_t nothing[1];
 
-    return mnl_attr_put_check(&s->u.nlh, sizeof s->u.bytes, type, len,
-                              len ? data : nothing);
+    return codec_attr_put(&s->u.nlh, sizeof s->u.bytes, type, len,
+                          len ? data : nothing);
 }
 
 static bool
@@ -542,7 +542,8 @@ index_level(struct decoder *d, const void *data_, size_t len, int depth,
     const uint8_t *data = data_;
     size_t ofs = 0;
 
-    memset(lv, 0, sizeof *lv);
+    /* lv->a[] entries are read only for types in 'present'. */
+    lv->present = lv->used = lv->seen = 0;
     while (ofs < len) {
         const uint8_t *payload;
         size_t n, plen;
