@@ -488,7 +488,8 @@ parse_mask_only_ethertype(struct pctx *c, const char *name, const char *s)
         return syntax_error(c, name, "expected ')'", s + n);
     }
     m = htons(v);
-    if (!codec_attr_put(c->mask, c->mask_buflen, OVS_KEY_ATTR_ETHERTYPE, 2, &m)) {
+    if (!codec_attr_put(c->mask, c->mask_buflen, OVS_KEY_ATTR_ETHERTYPE, 2,
+                        &m)) {
         errbuf_set(c->err, "mask buffer too small");
         return -EMSGSIZE;
     }
@@ -1067,8 +1068,8 @@ parse_tunnel(struct pctx *c, const char *s)
         errbuf_set(c->err, "key buffer too small");
         return -EMSGSIZE;
     }
-    if (c->mask && !codec_attr_put(c->mask, c->mask_buflen, OVS_KEY_ATTR_TUNNEL,
-                             mlen, m)) {
+    if (c->mask && !codec_attr_put(c->mask, c->mask_buflen,
+                                   OVS_KEY_ATTR_TUNNEL, mlen, m)) {
         errbuf_set(c->err, "mask buffer too small");
         return -EMSGSIZE;
     }
