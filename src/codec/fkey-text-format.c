@@ -731,7 +731,11 @@ format_stream(const uint8_t *key, size_t key_len, const uint8_t *mask,
     const uint8_t *p = key;
     size_t left = key_len;
 
-    if (!key_len) {
+    /* OVS prints an empty key as "<empty>" and stops there; weir still
+     * prints a mask-only eth_type(0/M) after it (below) so that the text
+     * keeps what the bytes say (found by fuzz-text). */
+    if (!key_len
+        && !(mask && find_attr(mask, mask_len, OVS_KEY_ATTR_ETHERTYPE))) {
         sbuf_put(sb, "<empty>");
         return;
     }

@@ -58,7 +58,8 @@
  *   - The bad-length and bad-MPLS-length forms above are closed with ')'
  *     and separated by ',' (OVS leaves them unbalanced or glued on).
  *   - OVS omits the ',' after a leading "eth()"; weir puts it.  OVS
- *     puts a ',' before a leading "eth_type(0/MASK)"; weir does not.
+ *     puts a ',' before a leading "eth_type(0/MASK)"; weir does not, and
+ *     prints it even for an empty key, where OVS prints only "<empty>".
  *   - ct_tuple6() prints "src_port=/dst_port=" as OVS does, but the parser
  *     also accepts OVS's "tp_src=/tp_dst=" spelling (OVS accepts only the
  *     latter, so its own output does not round-trip).

@@ -533,6 +533,10 @@ test_mask_only_ethertype(void **state)
     /* Nothing before it: no leading ','. */
     check_format("0800030001000000", "08000300000000000600060000ff0000",
                  false, "eth_type(0/0x00ff)");
+    /* Not even a key (OVS prints just "<empty>"; found by fuzz-text). */
+    check_format("", "060006001fa40000", false, "eth_type(0/0x1fa4)");
+    check_parse("eth_type(0/0x1fa4)", "", "060006001fa40000");
+    check_format("", "", false, "<empty>");
     check_error("in_port(1),eth_type(0/0xffff),eth_type(0x0800)", true,
                 -EINVAL, "duplicate key attribute 'eth_type'");
     check_error("in_port(1),eth_type(0x0800),eth_type(0/0xffff)", true,
