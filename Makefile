@@ -1,9 +1,12 @@
-# Thin wrapper over Meson.  Every target installs what it needs first.
+# Thin wrapper over Meson.  Every target but format and clean installs
+# what it needs first (scripts/install-deps.sh).
 #   make            release build in build/
 #   make check      the whole test suite (ASan+UBSan, system tests, fuzz)
-#   make demo       the main job, on real data
-#   make bench      benchmarks (ONLY=<name> for one); lines "BENCH ..."
-#   make format     clang-format the C sources in place
+#   make demo       the main job, on a generated multi-protocol capture
+#   make bench      benchmarks (ONLY=extract|codec for one); "BENCH ..."
+#   make format     clang-format the C sources in place (needs the
+#                   clang-format package, which install-deps.sh omits)
+#   make clean      remove build/, build-asan/ and build-fuzz/
 
 .PHONY: all build check demo bench format clean
 

@@ -2,13 +2,14 @@
 # The whole test suite: installs what it needs, builds with ASan+UBSan,
 # runs the cmocka unit tests and fuzz-corpus replays (meson test), the
 # pytest system tests, and a short smoke run of every libFuzzer target, then
-# prints one closing line "N passed, N failed".  Exit status 0 only if
-# nothing failed.
+# prints one closing line "N passed, N failed, N skipped" (via
+# tests/summarize.py).  Exit status 0 only if nothing failed.
 #
-# Environment: FUZZ_RUNS (executions per fuzz target, default 200000).
-# The smoke run uses a fixed seed so that it is repeatable: a finding on CI
-# reproduces with the same command.  Long fuzzing campaigns are run by hand
-# (see docs/design/foundation.md).
+# Environment: FUZZ_RUNS (executions per fuzz target, default 200000; each
+# target also stops after 300 seconds).  The smoke run uses a fixed seed so
+# that it is repeatable: a finding on CI reproduces with the same command.
+# Longer campaigns: raise FUZZ_RUNS, or run build-fuzz/tests/fuzz/fuzz-*
+# by hand with libFuzzer's own options.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -77,8 +77,9 @@ void act_format(const void *acts, size_t len, struct sbuf *out);
  * of characters used.
  *
  * Returns: 0; -EINVAL for a syntax error, with a reason naming the bad
- * token in 'err'; -EMSGSIZE if the result does not fit.  On error 'nlh' is
- * left as it was on entry. */
+ * token in 'err'; -EMSGSIZE if the result does not fit; -ENOMEM if the
+ * scratch copy of a userdata() cookie cannot be allocated.  On error 'nlh'
+ * is left as it was on entry. */
 int act_parse(const char *s, size_t *consumed, struct nlmsghdr *nlh,
               size_t buflen, struct errbuf *err);
 

@@ -4,11 +4,31 @@
 
 /* One bounded way to append a netlink attribute, shared by the codecs.
  *
+ * What
+ * ====
+ *
+ * codec_attr_put(): libmnl's mnl_attr_put_check() plus two guarantees,
+ * used by every encoder in codec/ for every attribute it writes.
+ *
+ * Design
+ * ======
+ *
  * libmnl's mnl_attr_put_check() is bounded by the buffer, but (in libmnl
  * 1.0.4) it leaves the alignment padding after the payload as whatever the
- * buffer held, and it silently wraps the 16-bit nla_len for a payload of
- * 64 KiB or more.  Encoders here must produce the same bytes for the same
- * input, whatever the buffer's history, and never a corrupt length. */
+ * buffer held, and it silently wraps the 16-bit nla_len for a payload
+ * whose attribute would be 64 KiB or more.  Encoders here must produce the
+ * same bytes for the same input, whatever the buffer's history, and never
+ * a corrupt length.
+ *
+ * Thread-safety
+ * =============
+ *
+ * Reentrant; touches only the caller's buffer.
+ *
+ * Ownership
+ * =========
+ *
+ * The caller owns the buffer; 'data' is copied, not kept. */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -31,6 +31,12 @@
  * =============
  *
  * Reentrant; plain values.
+ *
+ * Ownership
+ * =========
+ *
+ * 'struct ufid' is plain data, copied by value.  Inputs are borrowed;
+ * text goes to the caller's sbuf.
  */
 
 #include <stdbool.h>

@@ -20,8 +20,9 @@
  *
  * The key is zeroed first and only ever written forward, so a header that
  * is absent, truncated or malformed simply leaves its fields zero; the
- * codec still reports the attribute (packet/flow-key.h, seed 004).  Packets
- * are never rejected.  The kernel rules this implies, in short:
+ * codec still reports the attribute (packet/flow-key.h, seed 004).  A frame
+ * with a complete 14-byte Ethernet header is never rejected; only a shorter
+ * one is, since it has no key.  The kernel rules this implies, in short:
  *
  *   - A VLAN TPID is a tag only if the TCI and the next Ethernet type (6
  *     bytes in all) are present.  Otherwise vlan[i].tpid keeps the TPID,

@@ -11,8 +11,12 @@
  * key (linux/openvswitch.h) in a fixed layout: packet metadata, Ethernet,
  * up to two VLAN tags, up to three MPLS labels, IPv4/IPv6/ARP, TCP/UDP/SCTP
  * ports, TCP flags, ICMP/ICMPv6 type and code, and IPv6 neighbour discovery.
- * Conntrack, tunnel and NSH fields have reserved room (always zero until
- * those features land) so that adding them does not move the others.
+ * Conntrack and tunnel fields have reserved room (always zero until those
+ * features land) so that adding them does not move the others.  NSH has no
+ * room yet: an NSH packet's key stops at 'eth_type'.
+ *
+ * Design
+ * ======
  *
  * The same struct doubles as a mask ('struct flow_mask'): a 1 bit means
  * "this key bit must match".  Megaflow lookup ANDs a packet's key with a

@@ -2,14 +2,16 @@
 /* "weir flow ...": the flow codecs from the command line.
  *
  *   extract FILE.pcap [--in-port N]   one exact flow key per packet
- *   parse TEXT|-                      text -> netlink -> flow_key -> text
+ *   parse [--verbose|-m] TEXT|-       text -> netlink -> flow_key -> text
  *   encode-nl [--actions] TEXT|-      text -> netlink bytes (hex)
  *   decode-nl [--actions] [--check] HEX|-   netlink bytes (hex) -> text
  *
  * With '-', each line of standard input is one input and yields exactly
  * one output line (an "error: ..." line for a bad input), so that batch
  * users can pair outputs with inputs; the exit status is then 1 if any line
- * failed. */
+ * failed.  extract keeps one line per packet the same way: a frame too
+ * short for a key prints an "error: ..." line and does not change the exit
+ * status. */
 
 #include "tools/weir.h"
 
