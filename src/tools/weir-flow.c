@@ -104,7 +104,7 @@ flow_usage(FILE *f)
 "  extract FILE.pcap [--in-port N]\n"
 "      print the exact datapath flow key of every packet in FILE.pcap, one\n"
 "      line per packet, in ovs-dpctl syntax\n"
-"  parse [--verbose] 'KEY[ ACTIONS]' | -\n"
+"  parse [--verbose|-m] 'KEY[ ACTIONS]' | -\n"
 "      parse a flow (optionally preceded by 'ufid:UUID,'), encode it to\n"
 "      netlink, decode it as the datapath would, and print it canonically\n"
 "  encode-nl [--actions] TEXT | -\n"
@@ -198,10 +198,12 @@ cmd_extract(int argc, char *argv[])
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--in-port") && i + 1 < argc) {
             char *end;
-            unsigned long v = strtoul(argv[++i], &end, 0);
+            unsigned long v = strtoul(argv[++i], &end, 10);
 
-            if (*end || end == argv[i] || v > UINT32_MAX) {
-                weir_error("--in-port: '%s' is not a port number", argv[i]);
+            if (*end || end == argv[i] || argv[i][0] == '-'
+                || v >= DP_MAX_PORTS) {
+                weir_error("--in-port: '%s' is not a port number (0 to %d)",
+                           argv[i], DP_MAX_PORTS - 1);
                 return WEIR_EXIT_USAGE;
             }
             md.in_port = v;
@@ -238,9 +240,13 @@ cmd_extract(int argc, char *argv[])
 
         n++;
         if (fkey_extract(data, hdr->caplen, &md, &key) < 0) {
-            /* Keep one output line per packet. */
+            /* Keep one output line per packet.  The capture itself is
+             * fine, so this does not change the exit status. */
             printf("error: packet %"PRIu64": %"PRIu32"-byte frame is "
                    "shorter than an Ethernet header\n", n, hdr->caplen);
+            weir_error("packet %"PRIu64": %"PRIu32"-byte frame is shorter "
+                       "than an Ethernet header: no flow key", n,
+                       hdr->caplen);
             continue;
         }
         nlstream_reset(&ns);
@@ -321,15 +327,27 @@ parse_one(const char *text, void *ctx_)
         }
     }
 
-    /* Decode as the datapath does, then encode canonically. */
+    /* Decode as the datapath does, then encode canonically.  A flow
+     * whose key or mask has attributes the datapath would drop (tunnel,
+     * conntrack, NSH, unknown types: FKEY_FIT_TOO_MUCH) is refused, as
+     * installing it would widen its match. */
     fit = fkey_from_nl(nlstream_data(&ctx->key), nlstream_len(&ctx->key),
                        &key, &eb);
-    if (fit == FKEY_FIT_ERROR) {
+    if (fit == FKEY_FIT_TOO_MUCH) {
+        errbuf_set(&eb, "has attributes weir's datapath does not model yet "
+                   "(tunnel, conntrack, nsh, packet_type, nd_ext or "
+                   "unknown types)");
+    }
+    if (fit == FKEY_FIT_ERROR || fit == FKEY_FIT_TOO_MUCH) {
         return input_error("key", &eb);
     }
     fit = fmask_from_nl(nlstream_data(&ctx->mask), nlstream_len(&ctx->mask),
                         &key, &mask, &eb);
-    if (fit == FKEY_FIT_ERROR) {
+    if (fit == FKEY_FIT_TOO_MUCH) {
+        errbuf_set(&eb, "has attributes weir's datapath does not model "
+                   "yet");
+    }
+    if (fit == FKEY_FIT_ERROR || fit == FKEY_FIT_TOO_MUCH) {
         return input_error("mask", &eb);
     }
     if (*s && act_validate(nlstream_data(&ctx->acts),
@@ -377,6 +395,9 @@ cmd_parse(int argc, char *argv[])
         } else if (!strcmp(argv[i], "--help")) {
             flow_usage(stdout);
             return WEIR_EXIT_OK;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            weir_error("parse: unknown option '%s'", argv[i]);
+            return WEIR_EXIT_USAGE;
         } else if (arg) {
             weir_error("parse: unexpected argument '%s' (quote the flow)",
                        argv[i]);
@@ -549,6 +570,9 @@ cmd_nl(int argc, char *argv[], bool (*fn)(const char *, void *))
         } else if (!strcmp(argv[i], "--help")) {
             flow_usage(stdout);
             return WEIR_EXIT_OK;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            weir_error("unknown option '%s'", argv[i]);
+            return WEIR_EXIT_USAGE;
         } else if (arg) {
             weir_error("unexpected argument '%s'", argv[i]);
             return WEIR_EXIT_USAGE;

@@ -137,3 +137,34 @@ def test_parse_prints_canonical_form(text, want):
     assert r.stdout.rstrip("\n") == want
     again = weir("flow", "parse", want)
     assert again.stdout.rstrip("\n") == want
+
+
+def test_parse_refuses_what_the_datapath_cannot_model():
+    """A flow with tunnel metadata would lose it on install (FIT_TOO_MUCH):
+    `weir flow parse` refuses it, while encode-nl/decode-nl still show the
+    text round-trip."""
+    text = "tunnel(tun_id=0x1,dst=1.1.1.1,flags(key)),in_port(1)," \
+           "eth_type(0x1234)"
+    r = weir("flow", "parse", text)
+    assert r.returncode == 1
+    assert "does not model yet" in r.stderr
+    out, rc, _ = run_batch(["flow", "encode-nl", "-"], [text])
+    back, rc, _ = run_batch(["flow", "decode-nl", "-"], out)
+    assert back == [text]
+
+
+def test_extract_in_port_range():
+    """--in-port takes a datapath port number: decimal, 0 to 65534."""
+    for bad in ("65535", "-1", "0x10", "one"):
+        r = weir("flow", "extract", "x.pcap", "--in-port", bad)
+        assert r.returncode == 2, bad
+        assert "not a port number" in r.stderr
+
+
+def test_unknown_options_are_usage_errors():
+    """An option no command knows is a usage error, not flow text."""
+    for cmd in (("flow", "parse"), ("flow", "encode-nl"),
+                ("flow", "decode-nl")):
+        r = weir(*cmd, "--bogus")
+        assert r.returncode == 2
+        assert "unknown option '--bogus'" in r.stderr
