@@ -30,4 +30,4 @@ format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-fuzz build-asan.setup.log build-fuzz.setup.log
+	rm -rf build build-asan build-fuzz *.setup.log

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, builds with ASan+UBSan,
 # runs the cmocka unit tests and fuzz-corpus replays (meson test), the
-# pytest system tests, and a short smoke run of every libFuzzer target, then
-# prints one closing line "N passed, N failed, N skipped" (via
+# pytest system tests, and a short smoke run of every libFuzzer target,
+# checks that the release build compiles, then prints one closing line
+# "N passed, N failed, N skipped" (via
 # tests/summarize.py).  Exit status 0 only if nothing failed.
 #
 # Environment: FUZZ_RUNS (executions per fuzz target, default 200000; each
@@ -72,6 +73,19 @@ if ninja -C $fuzz >/dev/null; then
     done
 else
     echo "fail fuzz-build" >> $results/fuzz.txt
+fi
+
+# 4. The release build (-O3, what 'make demo' and 'make bench' use) must
+#    compile too: optimization finds warnings the other builds do not.
+if [ ! -f build/build.ninja ]; then
+    meson setup build --buildtype=release >build.setup.log 2>&1 \
+        || tail -20 build.setup.log
+fi
+if ninja -C build >$results/release-build.log 2>&1; then
+    echo "pass release-build" > $results/builds.txt
+else
+    echo "fail release-build" > $results/builds.txt
+    grep -E "error|warning" $results/release-build.log | head -20
 fi
 
 /usr/bin/python3 tests/summarize.py $results

@@ -8,6 +8,7 @@ Reads, from the results directory given as argv[1]:
                any other Meson test counts as one.
   pytest.xml   pytest's JUnit XML: one per test case, skips counted apart.
   fuzz.txt     lines "pass ..." / "fail ..." from the fuzz smoke run.
+  builds.txt   the same for builds that are checked only for compiling.
 Prints a per-part breakdown and then "N passed, N failed, N skipped".
 Exits 1 if anything failed or a part is missing.
 """
@@ -59,7 +60,7 @@ def pytest_counts(path):
     return passed, failed, skipped
 
 
-def fuzz_counts(path):
+def pass_fail_counts(path):
     passed = failed = 0
     with open(path) as f:
         for line in f:
@@ -77,7 +78,8 @@ def main():
 
     parts = [("unit+replay", "meson.json", meson_counts),
              ("system", "pytest.xml", pytest_counts),
-             ("fuzz", "fuzz.txt", fuzz_counts)]
+             ("fuzz", "fuzz.txt", pass_fail_counts),
+             ("builds", "builds.txt", pass_fail_counts)]
     for name, fname, fn in parts:
         path = os.path.join(d, fname)
         if not os.path.exists(path):

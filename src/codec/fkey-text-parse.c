@@ -828,7 +828,7 @@ parse_mpls(struct pctx *c, const char *name, const char *s)
         { "bos", 1, 8 },
     };
     uint32_t k[MAX_MPLS_LSES] = { 0 }, m[MAX_MPLS_LSES] = { 0 };
-    int n_lses, n, error;
+    int n_lses = 0, n, error;
 
     n = parse_bit_fields(c, name, s, fields, sizeof fields / sizeof *fields,
                          k, m, MAX_MPLS_LSES, &n_lses);
