@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <libmnl/libmnl.h>
 
 #include "codec/fkey-nl.h"
@@ -26,20 +25,12 @@
 #include "lib/text.h"
 #include "packet/flow-extract.h"
 #include "packet/flow-key.h"
+#include "bench-util.h"
 
 struct encoded {
     uint8_t bytes[FKEY_NL_MAX_LEN];
     size_t len;
 };
-
-static double
-now_sec(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static size_t
 load_keys(const char *file, struct flow_key **keysp)
@@ -103,7 +94,7 @@ main(int argc, char *argv[])
         abort();
     }
 
-    t0 = now_sec();
+    t0 = bench_now();
     for (long r = 0; r < rounds; r++) {
         for (size_t i = 0; i < n; i++) {
             mnl_nlmsg_put_header(u.b);
@@ -113,7 +104,7 @@ main(int argc, char *argv[])
             sink += u.nlh.nlmsg_len;
         }
     }
-    t_enc = now_sec() - t0;
+    t_enc = bench_now() - t0;
 
     for (size_t i = 0; i < n; i++) {
         mnl_nlmsg_put_header(u.b);
@@ -122,17 +113,17 @@ main(int argc, char *argv[])
         memcpy(enc[i].bytes, mnl_nlmsg_get_payload(&u.nlh), enc[i].len);
     }
 
-    t0 = now_sec();
+    t0 = bench_now();
     for (long r = 0; r < rounds; r++) {
         for (size_t i = 0; i < n; i++) {
             sink += fkey_from_nl(enc[i].bytes, enc[i].len, &out, NULL);
             sink += out.tp_src;
         }
     }
-    t_dec = now_sec() - t0;
+    t_dec = bench_now() - t0;
 
     /* Text is slower: a tenth of the rounds. */
-    t0 = now_sec();
+    t0 = bench_now();
     for (long r = 0; r < (rounds + 9) / 10; r++) {
         for (size_t i = 0; i < n; i++) {
             sbuf_clear(&sb);
@@ -140,7 +131,7 @@ main(int argc, char *argv[])
             sink += sb.len;
         }
     }
-    t_fmt = now_sec() - t0;
+    t_fmt = bench_now() - t0;
 
     printf("BENCH codec_key_encode_mops %.2f Mops\n",
            (double) n * rounds / t_enc / 1e6);

@@ -18,24 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "packet/flow-extract.h"
 #include "packet/flow-key.h"
+#include "bench-util.h"
 
 struct frame {
     uint8_t *data;
     size_t len;
 };
-
-static double
-now_sec(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int
 main(int argc, char *argv[])
@@ -81,7 +72,7 @@ main(int argc, char *argv[])
         return 1;
     }
 
-    start = now_sec();
+    start = bench_now();
     for (long r = 0; r < rounds; r++) {
         for (size_t i = 0; i < n; i++) {
             struct pkt_metadata md = { .in_port = (uint32_t) i & 7 };
@@ -92,7 +83,7 @@ main(int argc, char *argv[])
             sink += key.tp_src ^ key.eth_type ^ key.addr.ipv4.src;
         }
     }
-    elapsed = now_sec() - start;
+    elapsed = bench_now() - start;
 
     printf("BENCH extract_mpps %.2f Mpps\n",
            (double) n * rounds / elapsed / 1e6);
