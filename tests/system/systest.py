@@ -92,6 +92,18 @@ def pcap_corpus():
     return _corpus["result"]
 
 
+def packet_params():
+    """Returns (pcap path, pytest params): one param per corpus packet,
+    indexed and named by its case, or a single skipped param (a missing
+    peer: scapy) when the corpus could not be generated."""
+    pcap, names = pcap_corpus()
+    if pcap is None:
+        return None, [pytest.param(None, id="no-corpus",
+                                   marks=pytest.mark.skip(
+                                       reason=MISSING_PEER + names))]
+    return pcap, [pytest.param(i, id=name) for i, name in enumerate(names)]
+
+
 def case_id(index, line, width=36):
     """'017-in_port(1),eth(src=00_01_...' : the index keeps ids unique and
     stable, the prefix makes them readable.  Characters that are awkward

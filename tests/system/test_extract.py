@@ -335,12 +335,8 @@ def run(cmd):
 # The case names are the test ids, so the corpus is generated when the
 # module is collected (once per pytest process, shared with the other
 # modules that use it).
-PCAP, NAMES = systest.pcap_corpus()
-if PCAP is None:
-    PACKETS = [pytest.param(None, id="no-corpus",
-                            marks=pytest.mark.skip(reason=NAMES))]
-else:
-    PACKETS = [pytest.param(i, id=name) for i, name in enumerate(NAMES)]
+PCAP, PACKETS = systest.packet_params()
+NAMES = systest.pcap_corpus()[1]     # Case names, or the error text.
 
 FIELDS_COMPARED = []
 

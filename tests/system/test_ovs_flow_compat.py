@@ -234,12 +234,8 @@ def odpflow_fields(flow):
 
 # --- (a) the packet corpus -----------------------------------------------
 
-PCAP, NAMES = systest.pcap_corpus()
-if PCAP is None:
-    PACKETS = [pytest.param(None, id="no-corpus",
-                            marks=pytest.mark.skip(reason=NAMES))]
-else:
-    PACKETS = [pytest.param(i, id=name) for i, name in enumerate(NAMES)]
+PCAP, PACKETS = systest.packet_params()
+NAMES = systest.pcap_corpus()[1]     # Case names, or the error text.
 
 
 @pytest.fixture(scope="module")
