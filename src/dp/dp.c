@@ -1,1 +1,1235 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "dp/dp.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/openvswitch.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec/actions-nl.h"
+#include "codec/fkey-nl.h"
+#include "dp/emc.h"
+#include "dp/execute.h"
+#include "dp/flow-table.h"
+#include "lib/errbuf.h"
+#include "lib/rcu.h"
+#include "packet/packet.h"
+#include "port/port.h"
+
+#define DP_DEFAULT_MAX_THREADS 8
+#define DP_RERANK_INTERVAL_MS 1000
+
+/* A port as the datapath holds it. */
+struct dp_vport {
+    struct port *port;
+    uint32_t no;
+    _Atomic uint32_t upcall_pid;
+    struct qsbr_head rcu;
+};
+
+/* Ports by number, replaced as a whole on every change. */
+struct dp_ports {
+    struct qsbr_head rcu;
+    uint32_t n;                         /* Numbers 0 .. n-1. */
+    struct dp_vport *v[];
+};
+
+/* Counters one thread keeps; written by it alone, read by anyone. */
+struct dp_counters {
+    _Atomic uint64_t n_hit;
+    _Atomic uint64_t n_missed;
+    _Atomic uint64_t n_lost;
+    _Atomic uint64_t n_mask_hit;
+    _Atomic uint64_t n_cache_hit;
+    _Atomic uint64_t drops[DP_N_DROP_REASONS];
+};
+
+struct dp_thread {
+    struct datapath *dp;
+    uint32_t slot;                      /* Statistics slot in flows. */
+    struct emc *emc;                    /* NULL: cache off. */
+    uint32_t rng;
+    uint64_t now_ms;
+    uint64_t next_rerank_ms;
+    struct dpx_env env;
+    struct dp_counters c;
+};
+
+struct datapath {
+    char name[DP_NAME_MAX];
+    pthread_mutex_t mutex;              /* The writer mutex. */
+    struct ftbl *ftbl;
+    _Atomic(struct dp_ports *) ports;
+    _Atomic uint32_t user_features;
+    _Atomic uint32_t flow_limit;
+    uint32_t max_threads;
+
+    _Atomic(struct dp_upcall_sink *) sink;  /* Upcall handler. */
+
+    /* Threads, for summing their counters. */
+    pthread_mutex_t threads_mutex;
+    struct dp_thread **threads;         /* [max_threads] */
+    struct dp_counters retired;         /* Of destroyed threads. */
+};
+
+/* The upcall handler and its argument, replaced as a pair. */
+struct dp_upcall_sink {
+    int (*fn)(void *aux, struct dp_upcall *u);
+    void *aux;
+    struct qsbr_head rcu;
+};
+
+struct dp_flow_dump {
+    struct datapath *dp;
+    uint32_t ufid_flags;
+    _Atomic uint64_t cursor;
+};
+
+/* Adds 'n' to a counter only its owner writes. */
+static inline void
+ctr_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed)
+                          + n, memory_order_relaxed);
+}
+
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* ---- Datapath objects. ---- */
+
+static struct dp_ports *
+ports_alloc(uint32_t n)
+{
+    struct dp_ports *p = calloc(1, sizeof *p + n * sizeof p->v[0]);
+
+    if (p) {
+        p->n = n;
+    }
+    return p;
+}
+
+static void
+ports_free_cb(struct qsbr_head *h)
+{
+    free(QSBR_OBJ(h, struct dp_ports, rcu));
+}
+
+static void
+vport_free_cb(struct qsbr_head *h)
+{
+    struct dp_vport *v = QSBR_OBJ(h, struct dp_vport, rcu);
+
+    port_close(v->port);
+    free(v);
+}
+
+int
+dp_create(const char *name, const struct dp_config *cfg,
+          struct datapath **dpp, struct errbuf *err)
+{
+    struct dp_config defaults = { 0 };
+    struct datapath *dp;
+    uint32_t local = DP_LOCAL_PORT;
+    int error;
+
+    *dpp = NULL;
+    if (!cfg) {
+        cfg = &defaults;
+    }
+    if (!name || !name[0] || strlen(name) >= DP_NAME_MAX) {
+        errbuf_set(err, "datapath name must be 1 to %d characters",
+                   DP_NAME_MAX - 1);
+        return -EINVAL;
+    }
+    dp = calloc(1, sizeof *dp);
+    if (!dp) {
+        return -ENOMEM;
+    }
+    snprintf(dp->name, sizeof dp->name, "%s", name);
+    dp->max_threads = cfg->max_threads ? cfg->max_threads
+                                       : DP_DEFAULT_MAX_THREADS;
+    atomic_init(&dp->flow_limit, cfg->flow_limit ? cfg->flow_limit
+                                                 : DP_DEFAULT_FLOW_LIMIT);
+    dp->ftbl = ftbl_create(dp->max_threads);
+    dp->threads = calloc(dp->max_threads, sizeof *dp->threads);
+    atomic_init(&dp->ports, ports_alloc(0));
+    if (!dp->ftbl || !dp->threads || !atomic_load(&dp->ports)) {
+        ftbl_destroy(dp->ftbl);
+        free(dp->threads);
+        free(atomic_load(&dp->ports));
+        free(dp);
+        errbuf_set(err, "out of memory");
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&dp->mutex, NULL);
+    pthread_mutex_init(&dp->threads_mutex, NULL);
+    error = dp_port_add(dp, cfg->local_type ? cfg->local_type : "dummy",
+                        name, NULL, &local, err);
+    if (error) {
+        errbuf_prefix(err, "local port: ");
+        dp_destroy(dp);
+        return error;
+    }
+    *dpp = dp;
+    return 0;
+}
+
+void
+dp_destroy(struct datapath *dp)
+{
+    struct dp_ports *ports;
+
+    if (!dp) {
+        return;
+    }
+    pthread_mutex_lock(&dp->mutex);
+    ftbl_flush_locked(dp->ftbl);
+    ports = atomic_load_explicit(&dp->ports, memory_order_relaxed);
+    for (uint32_t i = 0; i < ports->n; i++) {
+        if (ports->v[i]) {
+            port_close(ports->v[i]->port);
+            free(ports->v[i]);
+        }
+    }
+    free(ports);
+    free(atomic_load_explicit(&dp->sink, memory_order_relaxed));
+    pthread_mutex_unlock(&dp->mutex);
+    /* Flows and arrays freed with qsbr_defer() must be gone before the
+     * table is. */
+    qsbr_synchronize();
+    qsbr_barrier();
+    ftbl_destroy(dp->ftbl);
+    free(dp->threads);
+    pthread_mutex_destroy(&dp->mutex);
+    pthread_mutex_destroy(&dp->threads_mutex);
+    free(dp);
+}
+
+const char *
+dp_name(const struct datapath *dp)
+{
+    return dp->name;
+}
+
+uint32_t
+dp_get_user_features(const struct datapath *dp)
+{
+    return atomic_load_explicit(&dp->user_features, memory_order_relaxed);
+}
+
+void
+dp_set_user_features(struct datapath *dp, uint32_t features)
+{
+    atomic_store_explicit(&dp->user_features, features,
+                          memory_order_relaxed);
+}
+
+uint32_t
+dp_get_flow_limit(const struct datapath *dp)
+{
+    return atomic_load_explicit(&dp->flow_limit, memory_order_relaxed);
+}
+
+void
+dp_set_flow_limit(struct datapath *dp, uint32_t limit)
+{
+    atomic_store_explicit(&dp->flow_limit, limit, memory_order_relaxed);
+}
+
+/* ---- Ports. ---- */
+
+static struct dp_vport *
+vport_get(const struct datapath *dp, uint32_t no)
+{
+    /* Acquire: the array and the vports it points to are fully built. */
+    const struct dp_ports *ports = atomic_load_explicit(
+        &dp->ports, memory_order_acquire);
+
+    return no < ports->n ? ports->v[no] : NULL;
+}
+
+struct port *
+dp_port_get(const struct datapath *dp, uint32_t port_no)
+{
+    struct dp_vport *v = vport_get(dp, port_no);
+
+    return v ? v->port : NULL;
+}
+
+int64_t
+dp_port_by_name(const struct datapath *dp, const char *name)
+{
+    const struct dp_ports *ports = atomic_load_explicit(
+        &dp->ports, memory_order_acquire);
+
+    for (uint32_t i = 0; i < ports->n; i++) {
+        if (ports->v[i] && !strcmp(ports->v[i]->port->name, name)) {
+            return i;
+        }
+    }
+    return -ENOENT;
+}
+
+int
+dp_port_add(struct datapath *dp, const char *type, const char *name,
+            const char *options, uint32_t *port_no, struct errbuf *err)
+{
+    struct dp_ports *old, *ports;
+    struct dp_vport *v;
+    struct port *port;
+    uint32_t no = *port_no;
+    int error;
+
+    pthread_mutex_lock(&dp->mutex);
+    old = atomic_load_explicit(&dp->ports, memory_order_relaxed);
+    if (name && dp_port_by_name(dp, name) >= 0) {
+        errbuf_set(err, "a port named \"%s\" exists", name);
+        error = -EEXIST;
+        goto out;
+    }
+    if (no == DP_PORT_ANY) {
+        for (no = 0; no < old->n && old->v[no]; no++) {
+            continue;
+        }
+    }
+    if (no >= DP_MAX_PORTS) {
+        errbuf_set(err, "port number %u is not below %d", no, DP_MAX_PORTS);
+        error = -EFBIG;
+        goto out;
+    }
+    if (no < old->n && old->v[no]) {
+        errbuf_set(err, "port number %u is in use", no);
+        error = -EEXIST;
+        goto out;
+    }
+    error = port_open(type, name, options, &port, err);
+    if (error) {
+        goto out;
+    }
+    v = calloc(1, sizeof *v);
+    ports = ports_alloc(no < old->n ? old->n : no + 1);
+    if (!v || !ports) {
+        free(v);
+        free(ports);
+        port_close(port);
+        errbuf_set(err, "out of memory");
+        error = -ENOMEM;
+        goto out;
+    }
+    v->port = port;
+    v->no = no;
+    memcpy(ports->v, old->v, old->n * sizeof old->v[0]);
+    ports->v[no] = v;
+    /* Release: publishes the new vport with the array. */
+    atomic_store_explicit(&dp->ports, ports, memory_order_release);
+    qsbr_defer(&old->rcu, ports_free_cb);
+    *port_no = no;
+out:
+    pthread_mutex_unlock(&dp->mutex);
+    return error;
+}
+
+int
+dp_port_del(struct datapath *dp, uint32_t port_no)
+{
+    struct dp_ports *old, *ports;
+    struct dp_vport *v;
+    int error = 0;
+
+    if (port_no == DP_LOCAL_PORT) {
+        return -EINVAL;
+    }
+    pthread_mutex_lock(&dp->mutex);
+    old = atomic_load_explicit(&dp->ports, memory_order_relaxed);
+    v = port_no < old->n ? old->v[port_no] : NULL;
+    if (!v) {
+        error = -ENOENT;
+        goto out;
+    }
+    ports = ports_alloc(old->n);
+    if (!ports) {
+        error = -ENOMEM;
+        goto out;
+    }
+    memcpy(ports->v, old->v, old->n * sizeof old->v[0]);
+    ports->v[port_no] = NULL;
+    /* Release: see dp_port_add(). */
+    atomic_store_explicit(&dp->ports, ports, memory_order_release);
+    qsbr_defer(&old->rcu, ports_free_cb);
+    /* Threads may be receiving from or sending to it: close it after a
+     * grace period. */
+    qsbr_defer(&v->rcu, vport_free_cb);
+out:
+    pthread_mutex_unlock(&dp->mutex);
+    return error;
+}
+
+int
+dp_port_set_upcall_pid(struct datapath *dp, uint32_t port_no, uint32_t pid)
+{
+    struct dp_vport *v = vport_get(dp, port_no);
+
+    if (!v) {
+        return -ENOENT;
+    }
+    atomic_store_explicit(&v->upcall_pid, pid, memory_order_relaxed);
+    return 0;
+}
+
+int
+dp_port_get_upcall_pid(const struct datapath *dp, uint32_t port_no,
+                       uint32_t *pid)
+{
+    struct dp_vport *v = vport_get(dp, port_no);
+
+    if (!v) {
+        return -ENOENT;
+    }
+    *pid = atomic_load_explicit(&v->upcall_pid, memory_order_relaxed);
+    return 0;
+}
+
+size_t
+dp_port_list(const struct datapath *dp, uint32_t *cursor, uint32_t *nums,
+             size_t max)
+{
+    const struct dp_ports *ports = atomic_load_explicit(
+        &dp->ports, memory_order_acquire);
+    size_t n = 0;
+    uint32_t i;
+
+    for (i = *cursor; i < ports->n && n < max; i++) {
+        if (ports->v[i]) {
+            nums[n++] = i;
+        }
+    }
+    *cursor = i;
+    return n;
+}
+
+/* ---- Upcalls. ---- */
+
+void
+dp_upcall_free(struct dp_upcall *u)
+{
+    if (u) {
+        packet_free(u->packet);
+        free(u->userdata);
+        free(u->actions);
+        free(u);
+    }
+}
+
+static void
+sink_free_cb(struct qsbr_head *h)
+{
+    free(QSBR_OBJ(h, struct dp_upcall_sink, rcu));
+}
+
+void
+dp_set_upcall_handler(struct datapath *dp,
+                      int (*fn)(void *aux, struct dp_upcall *u), void *aux)
+{
+    struct dp_upcall_sink *sink = NULL, *old;
+
+    if (fn) {
+        sink = calloc(1, sizeof *sink);
+        if (!sink) {
+            abort();            /* Configuration time; nothing to undo. */
+        }
+        sink->fn = fn;
+        sink->aux = aux;
+    }
+    pthread_mutex_lock(&dp->mutex);
+    /* Release: a thread that loads the sink (acquire) sees its fields. */
+    old = atomic_exchange_explicit(&dp->sink, sink, memory_order_acq_rel);
+    pthread_mutex_unlock(&dp->mutex);
+    if (old) {
+        qsbr_defer(&old->rcu, sink_free_cb);
+    }
+}
+
+/* Delivers 'u' to the handler.  Returns 0, or a negative errno if it was
+ * lost ('u' is freed). */
+static int
+upcall_deliver(struct datapath *dp, struct dp_upcall *u)
+{
+    /* Acquire: pairs with dp_set_upcall_handler(). */
+    const struct dp_upcall_sink *sink
+        = atomic_load_explicit(&dp->sink, memory_order_acquire);
+    int error = sink ? sink->fn(sink->aux, u) : -ENOTCONN;
+
+    if (error) {
+        dp_upcall_free(u);
+    }
+    return error;
+}
+
+/* ---- Flows. ---- */
+
+/* Finds the flow that 'req' names: by UFID, else by unmasked key.
+ * Returns: 0 and '*flowp'; -EINVAL if 'req' names none; -ENOENT. */
+static int
+flow_find(struct datapath *dp, const struct dp_flow_req *req,
+          struct dp_flow **flowp, struct errbuf *err)
+{
+    if (req->ufid && req->ufid->len) {
+        if (req->ufid->len > UFID_MAX_LEN) {
+            errbuf_set(err, "UFID longer than %d bytes", UFID_MAX_LEN);
+            return -EINVAL;
+        }
+        *flowp = ftbl_find_ufid(dp->ftbl, req->ufid);
+    } else if (req->key) {
+        *flowp = ftbl_find_key(dp->ftbl, req->key);
+    } else {
+        errbuf_set(err, "flow key attribute not present");
+        return -EINVAL;
+    }
+    if (!*flowp) {
+        errbuf_set(err, "no such flow");
+        return -ENOENT;
+    }
+    return 0;
+}
+
+/* Fills 'info' from 'flow' as a reply shaped by 'ufid_flags'. */
+static void
+flow_info(const struct datapath *dp, const struct dp_flow *flow,
+          uint32_t ufid_flags, struct dp_flow_info *info)
+{
+    const struct flow_mask *mask = ftbl_flow_mask(flow);
+
+    info->has_ufid = flow->has_ufid;
+    if (flow->has_ufid) {
+        info->ufid = flow->ufid;
+    }
+    /* OMIT_KEY only for flows with a UFID: the key is the only name of
+     * the others (seed 000). */
+    info->has_key = !(ufid_flags & OVS_UFID_F_OMIT_KEY) || !flow->has_ufid;
+    if (info->has_key) {
+        info->key = flow->key;
+        if (flow->has_ufid) {
+            /* A UFID flow reports its masked key, like the kernel. */
+            uint8_t *k = (uint8_t *) &info->key;
+            const uint8_t *m = (const uint8_t *) &mask->bits;
+
+            for (size_t i = 0; i < sizeof info->key; i++) {
+                k[i] &= m[i];
+            }
+        }
+    }
+    info->has_mask = !(ufid_flags & OVS_UFID_F_OMIT_MASK);
+    if (info->has_mask) {
+        info->mask = *mask;
+    }
+    info->has_actions = !(ufid_flags & OVS_UFID_F_OMIT_ACTIONS);
+    if (info->has_actions) {
+        /* Acquire: the list is fully written before it is published. */
+        const struct ftbl_actions *a = atomic_load_explicit(
+            &flow->actions, memory_order_acquire);
+
+        info->actions = a->data;
+        info->actions_len = a->len;
+    } else {
+        info->actions = NULL;
+        info->actions_len = 0;
+    }
+    ftbl_flow_get_stats(dp->ftbl, flow, &info->stats);
+}
+
+/* Checks an action list for installation on a flow with 'key'. */
+static int
+check_actions(const void *acts, size_t len, const struct flow_key *key,
+              struct errbuf *err)
+{
+    int error = act_validate(acts, len, key, err);
+
+    if (!error) {
+        error = dpx_check_supported(acts, len, err);
+    }
+    return error;
+}
+
+/* Computes the installed mask for 'key' and the requested 'mask' (NULL:
+ * exact): the codec's kernel rules (codec/fkey-nl.h "Masks") decide which
+ * bits can be wildcarded, so the in-process API narrows exactly as the
+ * netlink one does. */
+static int
+install_mask(const struct flow_key *key, const struct flow_mask *mask,
+             struct flow_mask *out, struct errbuf *err)
+{
+    char buf[MNL_NLMSG_HDRLEN + FKEY_NL_MAX_LEN];
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+    enum fkey_fit fit;
+
+    if (!mask) {
+        fit = fmask_from_nl(NULL, 0, key, out, err);
+    } else if (fmask_to_nl(key, mask, nlh, sizeof buf)) {
+        errbuf_set(err, "mask does not encode");
+        return -EINVAL;
+    } else {
+        fit = fmask_from_nl(mnl_nlmsg_get_payload(nlh),
+                            nlh->nlmsg_len - MNL_NLMSG_HDRLEN, key, out, err);
+    }
+    if (fit == FKEY_FIT_ERROR) {
+        errbuf_prefix(err, "mask: ");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int
+dp_flow_new(struct datapath *dp, const struct dp_flow_req *req,
+            unsigned int flags, struct dp_flow_info *reply,
+            struct errbuf *err)
+{
+    const struct ufid *ufid = req->ufid && req->ufid->len ? req->ufid : NULL;
+    struct flow_key masked;
+    struct flow_mask mask;
+    struct dp_flow *flow, *old;
+    uint32_t n_mask_hit = 0;
+    int error;
+
+    if (!req->key) {
+        errbuf_set(err, "flow key attribute not present in new flow");
+        return -EINVAL;
+    }
+    if (ufid && ufid->len > UFID_MAX_LEN) {
+        errbuf_set(err, "UFID longer than %d bytes", UFID_MAX_LEN);
+        return -EINVAL;
+    }
+    error = install_mask(req->key, req->mask, &mask, err);
+    if (!error) {
+        error = check_actions(req->actions, req->actions_len, req->key, err);
+    }
+    if (error) {
+        return error;
+    }
+    masked = *req->key;
+    for (size_t i = 0; i < sizeof masked; i++) {
+        ((uint8_t *) &masked)[i] &= ((const uint8_t *) &mask.bits)[i];
+    }
+
+    pthread_mutex_lock(&dp->mutex);
+    /* The same identifier: a modification (or -EEXIST if exclusive). */
+    old = ufid ? ftbl_find_ufid(dp->ftbl, ufid)
+               : ftbl_find_key(dp->ftbl, req->key);
+    if (!old) {
+        /* Another flow that already matches this one's packets: the
+         * kernel's best-effort overlap check. */
+        old = ftbl_lookup(dp->ftbl, &masked, &n_mask_hit);
+        if (old && !(flags & DP_FLOW_EXCL)) {
+            errbuf_set(err, "flow overlaps an existing flow with another "
+                       "identifier");
+            error = -ENOENT;
+            goto out;
+        }
+    }
+    if (old) {
+        if (flags & DP_FLOW_EXCL) {
+            errbuf_set(err, "flow already exists");
+            error = -EEXIST;
+            goto out;
+        }
+        error = ftbl_set_actions_locked(old, req->actions, req->actions_len);
+        if (!error) {
+            error = 1;
+            if (reply) {
+                flow_info(dp, old, req->ufid_flags, reply);
+            }
+        }
+        goto out;
+    }
+    if (ftbl_count(dp->ftbl) >= dp_get_flow_limit(dp)) {
+        errbuf_set(err, "flow table full (limit %u flows)",
+                   dp_get_flow_limit(dp));
+        error = -EFBIG;
+        goto out;
+    }
+    flow = ftbl_flow_create(dp->ftbl, req->key, &mask, ufid, req->actions,
+                            req->actions_len);
+    error = flow ? ftbl_insert_locked(dp->ftbl, flow, &mask) : -ENOMEM;
+    if (error) {
+        ftbl_flow_discard(dp->ftbl, flow);
+        errbuf_set(err, "out of memory");
+        goto out;
+    }
+    if (reply) {
+        flow_info(dp, flow, req->ufid_flags, reply);
+    }
+out:
+    pthread_mutex_unlock(&dp->mutex);
+    return error;
+}
+
+int
+dp_flow_set(struct datapath *dp, const struct dp_flow_req *req,
+            struct dp_flow_info *reply, struct errbuf *err)
+{
+    struct dp_flow *flow;
+    int error;
+
+    pthread_mutex_lock(&dp->mutex);
+    error = flow_find(dp, req, &flow, err);
+    if (error) {
+        goto out;
+    }
+    if (req->has_actions) {
+        error = check_actions(req->actions, req->actions_len, &flow->key,
+                              err);
+        if (!error) {
+            error = ftbl_set_actions_locked(flow, req->actions,
+                                            req->actions_len);
+        }
+        if (error) {
+            goto out;
+        }
+    }
+    if (req->clear) {
+        ftbl_flow_clear_stats(flow);
+    }
+    if (reply) {
+        flow_info(dp, flow, req->ufid_flags, reply);
+    }
+out:
+    pthread_mutex_unlock(&dp->mutex);
+    return error;
+}
+
+int
+dp_flow_get(struct datapath *dp, const struct dp_flow_req *req,
+            struct dp_flow_info *reply, struct errbuf *err)
+{
+    struct dp_flow *flow;
+    int error = flow_find(dp, req, &flow, err);
+
+    if (error) {
+        return error;
+    }
+    if (reply) {
+        flow_info(dp, flow, req->ufid_flags, reply);
+    }
+    return 0;
+}
+
+int
+dp_flow_del(struct datapath *dp, const struct dp_flow_req *req,
+            struct dp_flow_info *reply, struct errbuf *err)
+{
+    struct dp_flow *flow;
+    int error;
+
+    pthread_mutex_lock(&dp->mutex);
+    error = flow_find(dp, req, &flow, err);
+    if (!error) {
+        /* The reply is taken before removal; the flow stays readable
+         * until this thread's next quiescent state. */
+        if (reply) {
+            flow_info(dp, flow, req->ufid_flags, reply);
+        }
+        ftbl_remove_locked(dp->ftbl, flow);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return error;
+}
+
+void
+dp_flow_flush(struct datapath *dp)
+{
+    pthread_mutex_lock(&dp->mutex);
+    ftbl_flush_locked(dp->ftbl);
+    pthread_mutex_unlock(&dp->mutex);
+}
+
+struct dp_flow_dump *
+dp_flow_dump_create(struct datapath *dp, uint32_t ufid_flags)
+{
+    struct dp_flow_dump *d = calloc(1, sizeof *d);
+
+    if (d) {
+        d->dp = dp;
+        d->ufid_flags = ufid_flags;
+        atomic_init(&d->cursor, 0);
+    }
+    return d;
+}
+
+size_t
+dp_flow_dump_next(struct dp_flow_dump *d, struct dp_flow_info *infos,
+                  size_t max)
+{
+    size_t n = 0;
+
+    while (n < max) {
+        /* One slot per claim: each thread returns exactly the flows of
+         * the slots it claimed, so nothing is held back between calls. */
+        uint64_t slot = ftbl_slot_claim(d->dp->ftbl, &d->cursor, 1);
+        struct dp_flow *f;
+
+        if (slot == UINT64_MAX) {
+            break;
+        }
+        f = ftbl_slot_get(d->dp->ftbl, slot);
+        if (f) {
+            flow_info(d->dp, f, d->ufid_flags, &infos[n++]);
+        }
+    }
+    return n;
+}
+
+void
+dp_flow_dump_destroy(struct dp_flow_dump *d)
+{
+    free(d);
+}
+
+size_t
+dp_flow_dump_at(struct datapath *dp, uint64_t *cursor, uint32_t ufid_flags,
+                struct dp_flow_info *infos, size_t max)
+{
+    size_t n = 0;
+    struct dp_flow *f;
+
+    while (n < max && (f = ftbl_slot_next(dp->ftbl, cursor))) {
+        flow_info(dp, f, ufid_flags, &infos[n++]);
+    }
+    return n;
+}
+
+/* ---- Threads and packets. ---- */
+
+static void
+exec_output(void *aux, uint32_t port_no, struct pkt_batch *batch)
+{
+    struct dp_thread *thr = aux;
+    struct port *port = dp_port_get(thr->dp, port_no);
+
+    if (!port) {
+        ctr_add(&thr->c.drops[DP_DROP_NO_PORT], batch->n);
+        pkt_batch_free(batch);
+        return;
+    }
+    int failed = port_tx(port, batch);
+    if (failed > 0) {
+        ctr_add(&thr->c.drops[DP_DROP_TX_FAILED], (uint64_t) failed);
+    }
+}
+
+static void *
+memdup(const void *p, size_t n)
+{
+    void *q = n ? malloc(n) : NULL;
+
+    if (q) {
+        memcpy(q, p, n);
+    }
+    return q;
+}
+
+static int
+exec_upcall(void *aux, const struct packet *p, const struct flow_key *key,
+            const struct act_userspace *u, const void *actions,
+            size_t actions_len)
+{
+    struct dp_thread *thr = aux;
+    struct dp_upcall *up = calloc(1, sizeof *up);
+
+    if (up) {
+        up->type = DP_UPCALL_ACTION;
+        up->packet = packet_clone(p);
+        up->key = *key;
+        up->pid = u->pid;
+        up->userdata = memdup(u->userdata, u->userdata_len);
+        up->userdata_len = up->userdata ? u->userdata_len : 0;
+        up->actions = memdup(actions, actions_len);
+        up->actions_len = up->actions ? actions_len : 0;
+        up->has_egress_tun_port = u->has_tun_port;
+        up->egress_tun_port = u->tun_port;
+    }
+    if (!up || !up->packet || (u->userdata_len && !up->userdata)
+        || (actions_len && !up->actions)) {
+        dp_upcall_free(up);
+        ctr_add(&thr->c.n_lost, 1);
+        return -ENOMEM;
+    }
+    if (upcall_deliver(thr->dp, up)) {
+        ctr_add(&thr->c.n_lost, 1);
+        return -ENOBUFS;
+    }
+    return 0;
+}
+
+static void dp_process(struct dp_thread *thr, struct pkt_batch *batch,
+                       int depth);
+
+static void
+exec_recirc(void *aux, struct pkt_batch *batch, int depth)
+{
+    dp_process(aux, batch, depth);
+}
+
+static void
+exec_drop(void *aux, enum dp_drop_reason reason, uint32_t n)
+{
+    struct dp_thread *thr = aux;
+
+    ctr_add(&thr->c.drops[reason], n);
+}
+
+static uint32_t
+exec_random(void *aux)
+{
+    struct dp_thread *thr = aux;
+    uint32_t x = thr->rng;
+
+    /* xorshift32. */
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    thr->rng = x;
+    return x;
+}
+
+struct dp_thread *
+dp_thread_create(struct datapath *dp, const struct dp_thread_config *cfg)
+{
+    struct dp_thread *thr = calloc(1, sizeof *thr);
+    uint32_t slot;
+
+    if (!thr) {
+        return NULL;
+    }
+    if (!cfg || cfg->emc) {
+        thr->emc = emc_create(cfg ? cfg->emc_insert_inv_prob : 0);
+        if (!thr->emc) {
+            free(thr);
+            return NULL;
+        }
+    }
+    pthread_mutex_lock(&dp->threads_mutex);
+    for (slot = 0; slot < dp->max_threads && dp->threads[slot]; slot++) {
+        continue;
+    }
+    if (slot < dp->max_threads) {
+        dp->threads[slot] = thr;
+    }
+    pthread_mutex_unlock(&dp->threads_mutex);
+    if (slot == dp->max_threads) {
+        emc_destroy(thr->emc);
+        free(thr);
+        return NULL;
+    }
+    thr->dp = dp;
+    thr->slot = slot;
+    thr->rng = 0x2545f491u ^ (slot * 0x9e3779b9u);
+    thr->env = (struct dpx_env) {
+        .aux = thr,
+        .output = exec_output,
+        .upcall = exec_upcall,
+        .recirc = exec_recirc,
+        .drop = exec_drop,
+        .random = exec_random,
+        .depth = 0,
+    };
+    return thr;
+}
+
+/* Adds the counters 'c' into 'sum' (relaxed reads of live counters). */
+static void
+counters_add(struct dp_counters *sum, const struct dp_counters *c)
+{
+    ctr_add(&sum->n_hit, atomic_load(&c->n_hit));
+    ctr_add(&sum->n_missed, atomic_load(&c->n_missed));
+    ctr_add(&sum->n_lost, atomic_load(&c->n_lost));
+    ctr_add(&sum->n_mask_hit, atomic_load(&c->n_mask_hit));
+    ctr_add(&sum->n_cache_hit, atomic_load(&c->n_cache_hit));
+    for (int i = 0; i < DP_N_DROP_REASONS; i++) {
+        ctr_add(&sum->drops[i], atomic_load(&c->drops[i]));
+    }
+}
+
+void
+dp_thread_destroy(struct dp_thread *thr)
+{
+    struct datapath *dp;
+
+    if (!thr) {
+        return;
+    }
+    dp = thr->dp;
+    emc_destroy(thr->emc);
+    pthread_mutex_lock(&dp->threads_mutex);
+    counters_add(&dp->retired, &thr->c);
+    dp->threads[thr->slot] = NULL;
+    pthread_mutex_unlock(&dp->threads_mutex);
+    free(thr);
+}
+
+void
+dp_thread_quiesce(struct dp_thread *thr)
+{
+    (void) thr;
+    qsbr_quiesce();
+}
+
+/* Hands the packets that missed to userspace as "miss" upcalls. */
+static void
+upcall_misses(struct dp_thread *thr, struct packet **pkts,
+              const struct flow_key *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct dp_upcall *u = calloc(1, sizeof *u);
+        uint32_t pid = 0;
+
+        ctr_add(&thr->c.n_missed, 1);
+        if (!u) {
+            packet_free(pkts[i]);
+            ctr_add(&thr->c.n_lost, 1);
+            ctr_add(&thr->c.drops[DP_DROP_UPCALL_LOST], 1);
+            continue;
+        }
+        dp_port_get_upcall_pid(thr->dp, pkts[i]->md.in_port, &pid);
+        u->type = DP_UPCALL_MISS;
+        u->packet = pkts[i];
+        u->key = keys[i];
+        u->pid = pid;
+        if (upcall_deliver(thr->dp, u)) {
+            ctr_add(&thr->c.n_lost, 1);
+            ctr_add(&thr->c.drops[DP_DROP_UPCALL_LOST], 1);
+        }
+    }
+}
+
+/* Looks up every packet of 'batch' (parsed here), runs the actions of the
+ * flows found and upcalls the rest.  Consumes the batch. */
+static void
+dp_process(struct dp_thread *thr, struct pkt_batch *batch, int depth)
+{
+    struct datapath *dp = thr->dp;
+    struct flow_key keys[PKT_BATCH_MAX];
+    const struct flow_key *kp[PKT_BATCH_MAX];
+    struct dp_flow *flows[PKT_BATCH_MAX];
+    uint32_t hashes[PKT_BATCH_MAX];
+    struct packet *pkts[PKT_BATCH_MAX];
+    struct packet *missed[PKT_BATCH_MAX];
+    struct flow_key missed_keys[PKT_BATCH_MAX];
+    uint64_t mask_hits = 0, cache_hits = 0;
+    size_t n = 0, n_missed = 0;
+    bool done[PKT_BATCH_MAX];
+
+    for (uint32_t i = 0; i < batch->n; i++) {
+        struct packet *p = batch->pkts[i];
+
+        if (packet_parse(p, &keys[n]) < 0) {
+            packet_free(p);
+            ctr_add(&thr->c.drops[DP_DROP_TOO_SHORT], 1);
+            continue;
+        }
+        pkts[n] = p;
+        kp[n] = &keys[n];
+        flows[n] = NULL;
+        if (thr->emc) {
+            hashes[n] = emc_hash(&keys[n]);
+            flows[n] = emc_lookup(thr->emc, &keys[n], hashes[n]);
+            cache_hits += flows[n] != NULL;
+        }
+        n++;
+    }
+    batch->n = 0;
+    if (cache_hits < n) {
+        bool from_cache[PKT_BATCH_MAX];
+
+        for (size_t i = 0; i < n; i++) {
+            from_cache[i] = flows[i] != NULL;
+        }
+        ftbl_lookup_batch(dp->ftbl, kp, n, flows, &mask_hits);
+        for (size_t i = 0; i < n; i++) {
+            if (!flows[i]) {
+                missed[n_missed] = pkts[i];
+                missed_keys[n_missed++] = keys[i];
+            } else if (thr->emc && !from_cache[i]) {
+                emc_insert(thr->emc, &keys[i], hashes[i], flows[i]);
+            }
+        }
+    }
+    ctr_add(&thr->c.n_hit, n - n_missed);
+    ctr_add(&thr->c.n_mask_hit, mask_hits);
+    ctr_add(&thr->c.n_cache_hit, cache_hits);
+
+    /* Run each flow's actions once on all of its packets, keeping their
+     * order within the flow. */
+    memset(done, 0, sizeof done);
+    for (size_t i = 0; i < n; i++) {
+        struct dp_flow *flow = flows[i];
+        struct flow_key gkeys_buf[PKT_BATCH_MAX];
+        struct flow_key *gkeys = &keys[i];
+        struct pkt_batch group;
+        uint32_t bytes = 0;
+        uint16_t tcp_flags = 0;
+        const struct ftbl_actions *acts;
+        size_t k = 0;
+
+        if (!flow || done[i]) {
+            continue;
+        }
+        pkt_batch_init(&group);
+        for (size_t j = i; j < n; j++) {
+            if (flows[j] == flow && !done[j]) {
+                done[j] = true;
+                if (j != i + k) {
+                    gkeys = gkeys_buf;
+                }
+                pkt_batch_add(&group, pkts[j]);
+                bytes += pkts[j]->len;
+                tcp_flags |= ntohs(keys[j].tcp_flags);
+                k++;
+            }
+        }
+        if (gkeys == gkeys_buf) {
+            /* Not one contiguous run: gather the keys. */
+            k = 0;
+            for (size_t j = i; j < n; j++) {
+                if (flows[j] == flow) {
+                    gkeys_buf[k++] = keys[j];
+                }
+            }
+        }
+        ftbl_flow_account(flow, thr->slot, group.n, bytes, thr->now_ms,
+                          tcp_flags);
+        /* Acquire: the list was fully written before it was published. */
+        acts = atomic_load_explicit(&flow->actions, memory_order_acquire);
+        if (depth == thr->env.depth) {
+            dpx_execute(&thr->env, &group, gkeys, acts->data, acts->len);
+        } else {
+            struct dpx_env env = thr->env;
+
+            env.depth = depth;
+            dpx_execute(&env, &group, gkeys, acts->data, acts->len);
+        }
+    }
+    if (n_missed) {
+        upcall_misses(thr, missed, missed_keys, n_missed);
+    }
+}
+
+void
+dp_input(struct dp_thread *thr, uint32_t in_port, struct pkt_batch *batch)
+{
+    thr->now_ms = now_ms();
+    for (uint32_t i = 0; i < batch->n; i++) {
+        struct pkt_metadata *md = &batch->pkts[i]->md;
+
+        memset(md, 0, sizeof *md);
+        md->in_port = in_port;
+    }
+    dp_process(thr, batch, 0);
+    if (thr->emc) {
+        emc_sweep(thr->emc);
+    }
+    if (thr->now_ms >= thr->next_rerank_ms) {
+        thr->next_rerank_ms = thr->now_ms + DP_RERANK_INTERVAL_MS;
+        if (!pthread_mutex_trylock(&thr->dp->mutex)) {
+            ftbl_rerank_locked(thr->dp->ftbl);
+            pthread_mutex_unlock(&thr->dp->mutex);
+        }
+    }
+}
+
+int
+dp_poll(struct dp_thread *thr, uint32_t port_no)
+{
+    struct port *port = dp_port_get(thr->dp, port_no);
+    struct pkt_batch batch;
+    int n;
+
+    if (!port) {
+        return -ENOENT;
+    }
+    pkt_batch_init(&batch);
+    n = port_rx(port, &batch);
+    if (n > 0) {
+        dp_input(thr, port_no, &batch);
+    }
+    return n;
+}
+
+int
+dp_execute(struct dp_thread *thr, struct packet *packet, const void *actions,
+           size_t actions_len, struct errbuf *err)
+{
+    struct flow_key key;
+    struct pkt_batch batch;
+    int error;
+
+    thr->now_ms = now_ms();
+    if (packet_parse(packet, &key) < 0) {
+        errbuf_set(err, "packet shorter than an Ethernet header");
+        packet_free(packet);
+        return -EINVAL;
+    }
+    error = check_actions(actions, actions_len, &key, err);
+    if (error) {
+        packet_free(packet);
+        return error;
+    }
+    pkt_batch_init(&batch);
+    pkt_batch_add(&batch, packet);
+    dpx_execute(&thr->env, &batch, &key, actions, actions_len);
+    return 0;
+}
+
+/* ---- Statistics. ---- */
+
+static void
+sum_counters(const struct datapath *dp, struct dp_counters *sum)
+{
+    struct datapath *mdp = (struct datapath *) dp;
+
+    memset(sum, 0, sizeof *sum);
+    pthread_mutex_lock(&mdp->threads_mutex);
+    counters_add(sum, &dp->retired);
+    for (uint32_t i = 0; i < dp->max_threads; i++) {
+        if (dp->threads[i]) {
+            counters_add(sum, &dp->threads[i]->c);
+        }
+    }
+    pthread_mutex_unlock(&mdp->threads_mutex);
+}
+
+void
+dp_get_stats(const struct datapath *dp, struct dp_stats *stats)
+{
+    struct dp_counters c;
+
+    sum_counters(dp, &c);
+    stats->n_hit = atomic_load(&c.n_hit);
+    stats->n_missed = atomic_load(&c.n_missed);
+    stats->n_lost = atomic_load(&c.n_lost);
+    stats->n_mask_hit = atomic_load(&c.n_mask_hit);
+    stats->n_cache_hit = atomic_load(&c.n_cache_hit);
+    stats->n_flows = ftbl_count(dp->ftbl);
+    stats->n_masks = ftbl_count_masks(dp->ftbl);
+}
+
+void
+dp_get_drops(const struct datapath *dp, uint64_t counts[DP_N_DROP_REASONS])
+{
+    struct dp_counters c;
+
+    sum_counters(dp, &c);
+    for (int i = 0; i < DP_N_DROP_REASONS; i++) {
+        counts[i] += atomic_load(&c.drops[i]);
+    }
+}
