@@ -6,6 +6,7 @@ Reads, from the results directory given as argv[1]:
                executable counts as its individual test cases (from its
                "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)" lines);
                any other Meson test counts as one.
+  meson-tsan.json  the same, from the ThreadSanitizer build's 'tsan' suite.
   pytest.xml   pytest's JUnit XML: one per test case, skips counted apart.
   fuzz.txt     lines "pass ..." / "fail ..." from the fuzz smoke run.
   builds.txt   the same for builds that are checked only for compiling.
@@ -77,6 +78,7 @@ def main():
     missing = []
 
     parts = [("unit+replay", "meson.json", meson_counts),
+             ("tsan", "meson-tsan.json", meson_counts),
              ("system", "pytest.xml", pytest_counts),
              ("fuzz", "fuzz.txt", pass_fail_counts),
              ("builds", "builds.txt", pass_fail_counts)]

@@ -55,6 +55,11 @@
  *   - Nothing beyond the label stack is parsed for MPLS, and NSH is not
  *     parsed yet ('eth_type' only).
  *
+ * fkey_extract_layout() is the same pass, also reporting where the
+ * headers it read sit in the frame (struct fkey_layout), for code that
+ * edits them (packet_parse() in packet/packet.h keeps them with the
+ * packet).
+ *
  * The parser touches only the frame and the key: no allocation, no
  * logging, no state.  It is on the per-packet path, so it is one forward
  * pass with a bounds check before every read.
@@ -99,5 +104,40 @@ struct pkt_metadata {
  * metadata taken from 'md'. */
 int fkey_extract(const void *data, size_t len,
                  const struct pkt_metadata *md, struct flow_key *key);
+
+#define FKEY_OFS_NONE UINT16_MAX        /* struct fkey_layout: no header. */
+
+/* Where the headers that filled a key sit in the frame: byte offsets from
+ * its first byte, or FKEY_OFS_NONE.  An offset is present exactly when the
+ * key holds fields read from that header, so code that edits a header the
+ * key says is there (a set() action validated against the key) finds it
+ * complete:
+ *
+ *   - 'mpls_ofs': the first label, when the key has labels ('n_mpls' > 0;
+ *     a stack truncated before its bottom has none).
+ *   - 'l3_ofs': the IPv4 header (at least 20 bytes and its IHL present),
+ *     the IPv6 header (40 bytes) or the Ethernet/IPv4 ARP body (28 bytes).
+ *   - 'l4_ofs': the TCP (20 bytes and its data offset), UDP (8), SCTP (12),
+ *     ICMP or ICMPv6 (8) header whose fields are in the key.  None for a
+ *     later fragment, another protocol, or a header too short.
+ *
+ * The one exception: an L4 header more than 65,534 bytes into the frame
+ * (reachable only through a long IPv6 extension header chain in a frame
+ * beyond any MTU) has its fields in the key but 'l4_ofs' FKEY_OFS_NONE. */
+struct fkey_layout {
+    uint16_t mpls_ofs;
+    uint16_t l3_ofs;
+    uint16_t l4_ofs;
+};
+
+/* fkey_extract(), which also fills 'layout' with the header offsets (all
+ * FKEY_OFS_NONE when it returns -EINVAL).  The key is the one
+ * fkey_extract() would give, byte for byte.
+ * Context: any; does not allocate, log or block.
+ * Ownership: as fkey_extract().
+ * Returns: as fkey_extract(). */
+int fkey_extract_layout(const void *data, size_t len,
+                        const struct pkt_metadata *md, struct flow_key *key,
+                        struct fkey_layout *layout);
 
 #endif /* packet/flow-extract.h */

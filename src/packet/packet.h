@@ -94,7 +94,10 @@ uint8_t *packet_push(struct packet *p, size_t n);
 void packet_pull(struct packet *p, size_t n);
 
 /* Fills 'key' from the packet's bytes and metadata (fkey_extract()) and
- * sets its header offsets.
+ * sets its header offsets: an offset is set exactly when the key holds
+ * fields read from that header, which is then complete in the frame
+ * (struct fkey_layout in packet/flow-extract.h has the rules), and is
+ * PKT_OFS_NONE otherwise, for all three on -EINVAL.
  * Returns: 0, or -EINVAL for a frame shorter than 14 bytes. */
 int packet_parse(struct packet *p, struct flow_key *key);
 
@@ -103,15 +106,18 @@ int packet_parse(struct packet *p, struct flow_key *key);
  * 'buf_size' bytes including PKT_HEADROOM; packet_push() beyond it
  * fails.  packet_free() and pkt_batch_free() return pooled packets to
  * their pool from any thread (the pool has a mutex, taken once per batch
- * by pkt_batch_free() and pkt_pool_get()).  A pool is destroyed only after
- * every packet has come back. */
+ * by pkt_batch_free() and pkt_pool_get()).  pkt_pool_destroy() may run
+ * while packets are out: the memory goes when the last one comes back. */
 struct pkt_pool;
 
 /* Creates a pool of 'n' packets of 'buf_size' bytes each.
- * Returns: the pool, or NULL if out of memory. */
+ * Returns: the pool, or NULL if out of memory or if 'buf_size' is not more
+ * than PKT_HEADROOM. */
 struct pkt_pool *pkt_pool_create(size_t n, size_t buf_size);
 
-/* Frees 'pool' (NULL is a no-op).  Every packet must have been returned. */
+/* Frees 'pool' (NULL is a no-op).  If packets are still out, the pool is
+ * freed when the last one comes back (through packet_free() or
+ * pkt_batch_free(), on whatever thread); no pkt_pool_get() may follow. */
 void pkt_pool_destroy(struct pkt_pool *pool);
 
 /* Moves up to 'n' free packets from 'pool' into 'b' (appended), each with

@@ -41,7 +41,8 @@ struct port_class {
     void (*close)(struct port *port);
 
     /* Receives up to PKT_BATCH_MAX packets into 'batch' (which is empty).
-     * Never blocks.  Returns the number received, or a negative errno. */
+     * Never blocks.  Returns the number received, or a negative errno.
+     * A received packet has zero metadata; the caller sets in_port. */
     int (*rx)(struct port *port, struct pkt_batch *batch);
 
     /* Transmits every packet of 'batch' and frees them; 'batch' is empty
@@ -49,5 +50,8 @@ struct port_class {
      * are freed too), 0 if all went. */
     int (*tx)(struct port *port, struct pkt_batch *batch);
 };
+
+/* The providers compiled in; port.c's table lists them by type name. */
+extern const struct port_class port_dummy_class;     /* port-dummy.c */
 
 #endif /* port/port-provider.h */

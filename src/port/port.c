@@ -1,1 +1,169 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Ports: the provider registry and the counting wrappers around a
+ * provider's rx and tx (port/port.h).
+ *
+ * The registry is a constant table: providers are compiled in, so there is
+ * nothing to register at run time and nothing to lock.  Counters are
+ * relaxed atomics: rx and tx of one port run on different threads, and a
+ * reader wants each counter's latest value, not a snapshot consistent
+ * across counters (the kernel's per-CPU vport stats give no more). */
+
+#include "port/port.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/errbuf.h"
+#include "packet/packet.h"
+#include "port/port-provider.h"
+
+static const struct port_class *const port_classes[] = {
+    &port_dummy_class,
+};
+
+/* Returns the provider for 'type', or NULL. */
+static const struct port_class *
+port_class_find(const char *type)
+{
+    for (size_t i = 0; i < sizeof port_classes / sizeof *port_classes; i++) {
+        if (!strcmp(port_classes[i]->type, type)) {
+            return port_classes[i];
+        }
+    }
+    return NULL;
+}
+
+int
+port_open(const char *type, const char *name, const char *options,
+          struct port **portp, struct errbuf *err)
+{
+    const struct port_class *class;
+    struct port *port;
+    size_t len;
+    int error;
+
+    *portp = NULL;
+    len = name ? strlen(name) : 0;
+    if (!len || len >= PORT_NAME_MAX) {
+        errbuf_set(err, "port name '%s' must have 1 to %d characters",
+                   name ? name : "", PORT_NAME_MAX - 1);
+        return -EINVAL;
+    }
+    class = type ? port_class_find(type) : NULL;
+    if (!class) {
+        errbuf_set(err, "%s: unknown port type '%s'", name,
+                   type ? type : "");
+        return -EAFNOSUPPORT;
+    }
+
+    port = calloc(1, sizeof *port);
+    if (!port) {
+        errbuf_set(err, "%s: out of memory", name);
+        return -ENOMEM;
+    }
+    memcpy(port->name, name, len + 1);
+    port->class = class;
+    atomic_init(&port->rx_packets, 0);
+    atomic_init(&port->rx_bytes, 0);
+    atomic_init(&port->tx_packets, 0);
+    atomic_init(&port->tx_bytes, 0);
+    atomic_init(&port->tx_dropped, 0);
+
+    error = class->open(port, options, err);
+    if (error) {
+        assert(error < 0);
+        errbuf_prefix(err, "%s: ", name);
+        free(port);
+        return error;
+    }
+    *portp = port;
+    return 0;
+}
+
+void
+port_close(struct port *port)
+{
+    if (!port) {
+        return;
+    }
+    port->class->close(port);
+    free(port);
+}
+
+const char *
+port_type(const struct port *port)
+{
+    return port->class->type;
+}
+
+/* Returns the bytes in the packets of 'b'. */
+static uint64_t
+batch_bytes(const struct pkt_batch *b)
+{
+    uint64_t bytes = 0;
+
+    for (uint32_t i = 0; i < b->n; i++) {
+        bytes += b->pkts[i]->len;
+    }
+    return bytes;
+}
+
+int
+port_rx(struct port *port, struct pkt_batch *batch)
+{
+    int n;
+
+    assert(batch->n == 0);
+    n = port->class->rx(port, batch);
+    if (n > 0) {
+        atomic_fetch_add_explicit(&port->rx_packets, (uint64_t) n,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&port->rx_bytes, batch_bytes(batch),
+                                  memory_order_relaxed);
+    }
+    return n;
+}
+
+int
+port_tx(struct port *port, struct pkt_batch *batch)
+{
+    uint32_t n = batch->n;
+    uint64_t bytes;
+    int dropped;
+
+    if (!n) {
+        return 0;
+    }
+    /* Counted before the provider frees the packets. */
+    bytes = batch_bytes(batch);
+    dropped = port->class->tx(port, batch);
+    assert(dropped >= 0 && (uint32_t) dropped <= n && batch->n == 0);
+    if (dropped) {
+        /* The provider does not say which packets it dropped; their bytes
+         * are taken to be the batch's average (see port_stats). */
+        atomic_fetch_add_explicit(&port->tx_dropped, (uint64_t) dropped,
+                                  memory_order_relaxed);
+        bytes -= bytes * (uint64_t) dropped / n;
+    }
+    atomic_fetch_add_explicit(&port->tx_packets, n - (uint64_t) dropped,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&port->tx_bytes, bytes, memory_order_relaxed);
+    return dropped;
+}
+
+void
+port_get_stats(const struct port *port, struct port_stats *stats)
+{
+    stats->rx_packets = atomic_load_explicit(&port->rx_packets,
+                                             memory_order_relaxed);
+    stats->rx_bytes = atomic_load_explicit(&port->rx_bytes,
+                                           memory_order_relaxed);
+    stats->tx_packets = atomic_load_explicit(&port->tx_packets,
+                                             memory_order_relaxed);
+    stats->tx_bytes = atomic_load_explicit(&port->tx_bytes,
+                                           memory_order_relaxed);
+    stats->tx_dropped = atomic_load_explicit(&port->tx_dropped,
+                                             memory_order_relaxed);
+}

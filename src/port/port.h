@@ -33,6 +33,11 @@ struct port_class;
 
 #define PORT_NAME_MAX 16        /* IFNAMSIZ, with the NUL. */
 
+/* Counters since the port was opened.  Bytes are frame bytes ('len' of
+ * each packet).  tx_packets and tx_bytes count what the provider sent,
+ * tx_dropped what it could not; a provider does not say which packets of
+ * a batch it dropped, so for a partly dropped batch the dropped bytes are
+ * taken to be the batch's average. */
 struct port_stats {
     uint64_t rx_packets, rx_bytes;
     uint64_t tx_packets, tx_bytes;

@@ -1,15 +1,99 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fuzz target for packet/flow-extract.c.  The whole input is the frame,
- * so the seeds in corpus/packet/ are plain Ethernet frames; the metadata
- * is read from the input's first 20 bytes as well (zero-padded), so that
- * it varies too without eating into the frame.  Besides the sanitizers,
- * the target checks the parser's own promises and aborts if one breaks. */
+/* Fuzz target for packet/flow-extract.c (and packet_parse(), which wraps
+ * it).  The whole input is the frame, so the seeds in corpus/packet/ are
+ * plain Ethernet frames; the metadata is read from the input's first 20
+ * bytes as well (zero-padded), so that it varies too without eating into
+ * the frame.  Besides the sanitizers, the target checks the parser's own
+ * promises and aborts if one breaks: among them, that every header offset
+ * of fkey_extract_layout() points at a complete header inside the frame,
+ * present exactly when the key has that header's fields. */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "packet/flow-extract.h"
+#include "packet/packet.h"
+
+/* Returns true if a header of 'n' bytes at 'ofs' lies inside 'size'. */
+static bool
+fits(uint16_t ofs, size_t n, size_t size)
+{
+    return ofs != FKEY_OFS_NONE && ofs <= size && n <= size - ofs;
+}
+
+/* Aborts unless 'lo' agrees with the key 'k' of the 'size'-byte 'frame'
+ * (see struct fkey_layout). */
+static void
+check_layout(const uint8_t *frame, size_t size, const struct flow_key *k,
+             const struct fkey_layout *lo)
+{
+    static const uint8_t zero[16];
+    uint16_t type = ntohs(k->eth_type);
+    size_t l3_min = type == ETH_TYPE_IP ? 20 : type == ETH_TYPE_IPV6 ? 40
+                    : 28;
+    size_t l4_min = k->nw_proto == IPPROTO_TCP ? 20
+                    : k->nw_proto == IPPROTO_SCTP ? 12 : 8;
+
+    if (size < 14) {
+        if (lo->mpls_ofs != FKEY_OFS_NONE || lo->l3_ofs != FKEY_OFS_NONE
+            || lo->l4_ofs != FKEY_OFS_NONE) {
+            abort();
+        }
+        return;
+    }
+
+    /* MPLS: exactly when the key has labels; no L3 beyond it. */
+    if ((lo->mpls_ofs != FKEY_OFS_NONE) != (k->n_mpls > 0)) {
+        abort();
+    }
+    if (lo->mpls_ofs != FKEY_OFS_NONE
+        && (!fits(lo->mpls_ofs, 4 * (size_t) k->n_mpls, size)
+            || lo->mpls_ofs < 14 || lo->l3_ofs != FKEY_OFS_NONE)) {
+        abort();
+    }
+
+    /* L3: only for IPv4, IPv6 and ARP/RARP, complete, after Ethernet. */
+    if (lo->l3_ofs != FKEY_OFS_NONE
+        && (!fits(lo->l3_ofs, l3_min, size) || lo->l3_ofs < 14
+            || (type != ETH_TYPE_IP && type != ETH_TYPE_IPV6
+                && type != ETH_TYPE_ARP && type != ETH_TYPE_RARP))) {
+        abort();
+    }
+    if (type == ETH_TYPE_IP && lo->l3_ofs != FKEY_OFS_NONE
+        && !fits(lo->l3_ofs, (size_t) (frame[lo->l3_ofs] & 0x0f) * 4,
+                 size)) {
+        abort();
+    }
+    /* An IP key with any L3 field set has its header.  For IPv6 the
+     * converse holds too: a parsed header always yields a protocol (59 at
+     * least), never 0, which is hop-by-hop. */
+    if ((type == ETH_TYPE_IP || type == ETH_TYPE_IPV6)
+        && (k->nw_proto || k->nw_ttl || k->nw_tos
+            || memcmp(&k->addr, zero, sizeof zero))
+        && lo->l3_ofs == FKEY_OFS_NONE) {
+        abort();
+    }
+    if (type == ETH_TYPE_IPV6
+        && (lo->l3_ofs != FKEY_OFS_NONE) != (k->nw_proto != 0)) {
+        abort();
+    }
+
+    /* L4: after a complete L3, never for a later fragment, and complete
+     * for the key's protocol. */
+    if (lo->l4_ofs != FKEY_OFS_NONE
+        && (lo->l3_ofs == FKEY_OFS_NONE || lo->l4_ofs <= lo->l3_ofs
+            || !fits(lo->l4_ofs, l4_min, size)
+            || k->nw_frag == FKEY_FRAG_LATER
+            || type == ETH_TYPE_ARP || type == ETH_TYPE_RARP)) {
+        abort();
+    }
+    if (lo->l4_ofs == FKEY_OFS_NONE && (k->tp_src || k->tp_dst)
+        && size <= FKEY_OFS_NONE) {
+        abort();                /* Ports in the key without a header. */
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,6 +134,43 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         || a.dp_hash != md.dp_hash) {
         abort();
     }
+    /* The layout variant: the same key, and offsets that agree with it;
+     * packet_parse() (through a packet buffer) keeps the same offsets. */
+    {
+        struct fkey_layout lo;
+        struct packet *p;
+        int rc;
+
+        memset(&b, 0x5a, sizeof b);
+        memset(&lo, 0x5a, sizeof lo);
+        rc = fkey_extract_layout(frame, size, &md, &b, &lo);
+        if (rc != ra || memcmp(&a, &b, sizeof a)) {
+            abort();
+        }
+        check_layout(frame, size, &a, &lo);
+
+        p = packet_create(frame, size);
+        if (p) {
+            p->md = md;
+            memset(&b, 0xa5, sizeof b);
+            rc = packet_parse(p, &b);
+            if (rc != ra || memcmp(&a, &b, sizeof a)
+                || p->mpls_ofs != lo.mpls_ofs || p->l3_ofs != lo.l3_ofs
+                || p->l4_ofs != lo.l4_ofs) {
+                abort();
+            }
+            /* A push past the headroom reallocates; the frame survives. */
+            if (!packet_push(p, PKT_HEADROOM + 1 + size % 7)) {
+                abort();
+            }
+            packet_pull(p, PKT_HEADROOM + 1 + size % 7);
+            if (p->len != size || (size && memcmp(p->data, frame, size))) {
+                abort();
+            }
+            packet_free(p);
+        }
+    }
+
     /* Key invariants from packet/flow-key.h. */
     if (a.n_mpls > FKEY_MAX_MPLS || a.nw_frag > FKEY_FRAG_LATER
         || (a.n_mpls && !fkey_eth_type_is_mpls(a.eth_type))
