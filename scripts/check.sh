@@ -61,8 +61,10 @@ if [ -f $tsan/build.ninja ]; then
         && cp $tsan/meson-logs/testlog.json $results/meson-tsan.json
 fi
 
-# 2. System tests: the CLI against real peers (ovs-ofctl, odp.at goldens).
-WEIR_BIN=$top/$asan/src/tools/weir WEIR_REQUIRE_PEERS=1 \
+# 2. System tests: the CLI against real peers (ovs-ofctl, odp.at goldens),
+#    and the action executor against scapy-made golden packets (the
+#    runner is $WEIR_BUILD/tests/unit/dpx-golden).
+WEIR_BIN=$top/$asan/src/tools/weir WEIR_BUILD=$top/$asan WEIR_REQUIRE_PEERS=1 \
     /usr/bin/python3 -m pytest tests/system -q -rs \
     --junitxml=$results/pytest.xml -p no:cacheprovider
 

@@ -513,13 +513,13 @@ flow_info(const struct datapath *dp, const struct dp_flow *flow,
 
     info->has_ufid = flow->has_ufid;
     if (flow->has_ufid) {
-        info->ufid = flow->ufid;
+        info->ufid = flow->cold->ufid;
     }
     /* OMIT_KEY only for flows with a UFID: the key is the only name of
      * the others (seed 000). */
     info->has_key = !(ufid_flags & OVS_UFID_F_OMIT_KEY) || !flow->has_ufid;
     if (info->has_key) {
-        info->key = flow->key;
+        info->key = flow->cold->key;
         if (flow->has_ufid) {
             /* A UFID flow reports its masked key, like the kernel. */
             uint8_t *k = (uint8_t *) &info->key;
@@ -687,7 +687,7 @@ dp_flow_set(struct datapath *dp, const struct dp_flow_req *req,
         goto out;
     }
     if (req->has_actions) {
-        error = check_actions(req->actions, req->actions_len, &flow->key,
+        error = check_actions(req->actions, req->actions_len, &flow->cold->key,
                               err);
         if (!error) {
             error = ftbl_set_actions_locked(flow, req->actions,
@@ -1019,9 +1019,9 @@ dp_process(struct dp_thread *thr, struct pkt_batch *batch, int depth)
 {
     struct datapath *dp = thr->dp;
     struct flow_key keys[PKT_BATCH_MAX];
-    const struct flow_key *kp[PKT_BATCH_MAX];
+    const struct flow_key *kp[PKT_BATCH_MAX] = { NULL };
     struct dp_flow *flows[PKT_BATCH_MAX];
-    uint32_t hashes[PKT_BATCH_MAX];
+    uint32_t hashes[PKT_BATCH_MAX] = { 0 };
     struct packet *pkts[PKT_BATCH_MAX];
     struct packet *missed[PKT_BATCH_MAX];
     struct flow_key missed_keys[PKT_BATCH_MAX];
@@ -1042,10 +1042,13 @@ dp_process(struct dp_thread *thr, struct pkt_batch *batch, int depth)
         flows[n] = NULL;
         if (thr->emc) {
             hashes[n] = emc_hash(&keys[n]);
-            flows[n] = emc_lookup(thr->emc, &keys[n], hashes[n]);
-            cache_hits += flows[n] != NULL;
+            emc_prefetch(thr->emc, hashes[n]);
         }
         n++;
+    }
+    if (thr->emc) {
+        cache_hits = emc_lookup_batch(thr->emc, dp->ftbl, kp, hashes, n,
+                                      flows);
     }
     batch->n = 0;
     if (cache_hits < n) {
@@ -1060,8 +1063,17 @@ dp_process(struct dp_thread *thr, struct pkt_batch *batch, int depth)
                 missed[n_missed] = pkts[i];
                 missed_keys[n_missed++] = keys[i];
             } else if (thr->emc && !from_cache[i]) {
-                emc_insert(thr->emc, &keys[i], hashes[i], flows[i]);
+                emc_insert(thr->emc, hashes[i], flows[i]);
             }
+        }
+    }
+    /* The flows' statistics slots and action lists are next: start
+     * loading them for all packets at once. */
+    for (size_t i = 0; i < n; i++) {
+        if (flows[i]) {
+            __builtin_prefetch(&flows[i]->stats[thr->slot], 1);
+            __builtin_prefetch(atomic_load_explicit(&flows[i]->actions,
+                                                    memory_order_relaxed));
         }
     }
     ctr_add(&thr->c.n_hit, n - n_missed);
@@ -1135,9 +1147,6 @@ dp_input(struct dp_thread *thr, uint32_t in_port, struct pkt_batch *batch)
         md->in_port = in_port;
     }
     dp_process(thr, batch, 0);
-    if (thr->emc) {
-        emc_sweep(thr->emc);
-    }
     if (thr->now_ms >= thr->next_rerank_ms) {
         thr->next_rerank_ms = thr->now_ms + DP_RERANK_INTERVAL_MS;
         if (!pthread_mutex_trylock(&thr->dp->mutex)) {

@@ -7,47 +7,54 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define EMC_MASK (EMC_ENTRIES - 1)
-#define EMC_SWEEP_PER_CALL 4
+#include "dp/flow-table.h"
+
+/* Slot numbers are stored plus one, so that 0 marks a free way. */
+struct emc_bucket {
+    uint32_t hash[EMC_WAYS];
+    uint32_t slot1[EMC_WAYS];           /* Flow's dump slot + 1; 0 free. */
+};
+
+_Static_assert(sizeof(struct emc_bucket) == 64, "one cache line");
+
+struct emc {
+    uint32_t inv_prob;
+    uint32_t rng;                       /* xorshift32 state. */
+    struct emc_bucket *b;               /* [EMC_BUCKETS], line-aligned. */
+};
 
 struct emc *
 emc_create(uint32_t inv_prob)
 {
-    struct emc *emc = aligned_alloc(64, (sizeof *emc + 63) & ~(size_t) 63);
+    struct emc *emc = calloc(1, sizeof *emc);
 
     if (!emc) {
         return NULL;
     }
-    memset(emc, 0, sizeof *emc);
+    emc->b = aligned_alloc(64, EMC_BUCKETS * sizeof *emc->b);
+    if (!emc->b) {
+        free(emc);
+        return NULL;
+    }
     emc->inv_prob = inv_prob ? inv_prob : EMC_DEFAULT_INV_PROB;
     emc->rng = 0x9e3779b9u;
+    emc_clear(emc);
     return emc;
-}
-
-static void
-entry_free(struct emc_entry *e)
-{
-    ftbl_flow_unref(e->flow);
-    e->flow = NULL;
-}
-
-void
-emc_clear(struct emc *emc)
-{
-    for (uint32_t i = 0; i < EMC_ENTRIES; i++) {
-        if (emc->e[i].flow) {
-            entry_free(&emc->e[i]);
-        }
-    }
 }
 
 void
 emc_destroy(struct emc *emc)
 {
     if (emc) {
-        emc_clear(emc);
+        free(emc->b);
         free(emc);
     }
+}
+
+void
+emc_clear(struct emc *emc)
+{
+    memset(emc->b, 0, EMC_BUCKETS * sizeof *emc->b);
 }
 
 uint32_t
@@ -56,79 +63,106 @@ emc_hash(const struct flow_key *key)
     return (uint32_t) XXH3_64bits(key, FKEY_OFS_RESERVED);
 }
 
-static inline bool
-entry_dead(const struct emc_entry *e)
+static inline struct emc_bucket *
+bucket(const struct emc *emc, uint32_t hash)
 {
-    return atomic_load_explicit(&e->flow->dead, memory_order_relaxed);
+    return &emc->b[hash % EMC_BUCKETS];
+}
+
+void
+emc_prefetch(const struct emc *emc, uint32_t hash)
+{
+    __builtin_prefetch(bucket(emc, hash));
 }
 
 struct dp_flow *
-emc_lookup(struct emc *emc, const struct flow_key *key, uint32_t hash)
+emc_lookup(const struct emc *emc, const struct ftbl *t,
+           const struct flow_key *key, uint32_t hash)
 {
-    struct emc_entry *ways[2] = {
-        &emc->e[hash & EMC_MASK],
-        &emc->e[(hash >> 16) & EMC_MASK],
-    };
+    const struct emc_bucket *b = bucket(emc, hash);
 
-    for (int i = 0; i < 2; i++) {
-        struct emc_entry *e = ways[i];
+    for (uint32_t w = 0; w < EMC_WAYS; w++) {
+        if (b->hash[w] == hash && b->slot1[w]) {
+            struct dp_flow *f = ftbl_slot_get(t, b->slot1[w] - 1);
 
-        if (e->flow && e->hash == hash && !memcmp(&e->key, key, sizeof *key)) {
-            if (entry_dead(e)) {
-                entry_free(e);
-                continue;
+            if (f && ftbl_flow_matches(f, key)) {
+                return f;
             }
-            return e->flow;
         }
     }
     return NULL;
 }
 
-void
-emc_insert(struct emc *emc, const struct flow_key *key, uint32_t hash,
-           struct dp_flow *flow)
+size_t
+emc_lookup_batch(const struct emc *emc, const struct ftbl *t,
+                 const struct flow_key *const keys[], const uint32_t *hashes,
+                 size_t n, struct dp_flow *flows[])
 {
-    struct emc_entry *a = &emc->e[hash & EMC_MASK];
-    struct emc_entry *b = &emc->e[(hash >> 16) & EMC_MASK];
-    struct emc_entry *victim;
-    uint32_t x = emc->rng;
+    uint32_t way[PKT_BATCH_LOOKUP_MAX];
+    size_t found = 0;
 
-    /* xorshift32: cheap per-thread randomness for the insertion draw. */
+    /* Three passes, so that the misses of all packets overlap: find the
+     * way whose hash matches and prefetch the flow's slot; load the flow
+     * pointer and prefetch the flow; check the flow.  A packet whose
+     * first matching way fails takes the one-at-a-time path. */
+    for (size_t i = 0; i < n; i++) {
+        const struct emc_bucket *b = bucket(emc, hashes[i]);
+
+        way[i] = EMC_WAYS;
+        flows[i] = NULL;
+        for (uint32_t w = 0; w < EMC_WAYS; w++) {
+            if (b->hash[w] == hashes[i] && b->slot1[w]) {
+                way[i] = w;
+                ftbl_slot_prefetch(t, b->slot1[w] - 1);
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (way[i] < EMC_WAYS) {
+            const struct emc_bucket *b = bucket(emc, hashes[i]);
+
+            flows[i] = ftbl_slot_get(t, b->slot1[way[i]] - 1);
+            if (flows[i]) {
+                __builtin_prefetch(flows[i]);
+                __builtin_prefetch(flows[i]->mkey);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (flows[i] && !ftbl_flow_matches(flows[i], keys[i])) {
+            flows[i] = emc_lookup(emc, t, keys[i], hashes[i]);
+        }
+        found += flows[i] != NULL;
+    }
+    return found;
+}
+
+void
+emc_insert(struct emc *emc, uint32_t hash, const struct dp_flow *flow)
+{
+    struct emc_bucket *b = bucket(emc, hash);
+    uint32_t slot1 = flow->slot + 1;
+    uint32_t x;
+
+    for (uint32_t w = 0; w < EMC_WAYS; w++) {
+        if (!b->slot1[w] || b->hash[w] == hash) {
+            /* A free way, or the way this key used before. */
+            b->hash[w] = hash;
+            b->slot1[w] = slot1;
+            return;
+        }
+    }
+    /* Full: replace one way, one time in 'inv_prob' (xorshift32). */
+    x = emc->rng;
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;
     emc->rng = x;
-    if (emc->inv_prob > 1 && x % emc->inv_prob) {
-        return;
-    }
-    if (b->flow && b->hash == hash && !memcmp(&b->key, key, sizeof *key)) {
-        victim = b;             /* Same key: replace, never duplicate. */
-    } else if (!a->flow || entry_dead(a)
-               || (a->hash == hash && !memcmp(&a->key, key, sizeof *key))) {
-        victim = a;
-    } else if (!b->flow || entry_dead(b)) {
-        victim = b;
-    } else {
-        victim = a->hash <= b->hash ? a : b;
-    }
-    if (victim->flow) {
-        entry_free(victim);
-    }
-    ftbl_flow_ref(flow);
-    victim->flow = flow;
-    victim->hash = hash;
-    victim->key = *key;
-}
+    if (emc->inv_prob <= 1 || x % emc->inv_prob == 0) {
+        uint32_t w = (x >> 16) % EMC_WAYS;
 
-void
-emc_sweep(struct emc *emc)
-{
-    for (int i = 0; i < EMC_SWEEP_PER_CALL; i++) {
-        struct emc_entry *e = &emc->e[emc->sweep_pos];
-
-        emc->sweep_pos = (emc->sweep_pos + 1) & EMC_MASK;
-        if (e->flow && entry_dead(e)) {
-            entry_free(e);
-        }
+        b->hash[w] = hash;
+        b->slot1[w] = slot1;
     }
 }

@@ -25,13 +25,22 @@
  *
  *   - output(port): the batch goes to env->output.  A packet is copied only
  *     if actions follow the output that could still use it; the last
- *     output of a list hands the packets themselves.
- *   - userspace(): env->upcall gets the packet (a copy; the original goes
- *     on), the flow key of its current headers, and the parsed action.
+ *     output of a list hands the packets themselves.  trunc() is applied
+ *     before (output gets at most cutlen bytes, with cutlen 0), and an
+ *     output consumes the trunc() before it, as in the kernel.
+ *   - userspace(): env->upcall sees the packet (trunc()ated if a trunc()
+ *     came before), the flow key of its current headers, and the parsed
+ *     action; the original goes on, or, if userspace() was the last
+ *     action, is consumed (delivered, not dropped, as in the kernel).
  *   - recirc(id): the packets, with md.recirc_id = id, go to env->recirc,
  *     which looks them up again; the list ends there for them (the kernel
  *     allows actions after recirc on a copy: we do the same, copying only
- *     when actions follow).
+ *     when actions follow).  Beyond DPX_MAX_RECIRC passes they are dropped
+ *     (DP_DROP_RECIRC_DEPTH).
+ *   - The list is walked once per batch, each action applied to every
+ *     packet before the next action.  Nested lists (sample, clone,
+ *     check_pkt_len, dec_ttl) run on copies, or on the packets themselves
+ *     when the action is the last of its list.
  *   - Header edits keep the packet's header offsets and its flow key
  *     current where later actions need them (set, hash, userspace,
  *     check_pkt_len, recirc all see the edited packet).
@@ -40,7 +49,16 @@
  *     checksum 0 stays 0); set(ipv6) addresses update the L4 checksum;
  *     set(sctp) recomputes the CRC32c.
  *   - Every packet that ends without output counts once under a
- *     'struct dp_drop_reason' through env->drop.
+ *     'struct dp_drop_reason' through env->drop: DP_DROP_ACTION_DROP at
+ *     the end of a list, DP_DROP_MALFORMED when an action needs a header
+ *     the packet lacks (the kernel fails the action and drops), ...  Two
+ *     ends are not drops, as in the kernel: a packet consumed by a last
+ *     userspace(), and a sample() copy whose list ends.
+ *   - After pop_eth (or add_mpls without the L3 flag) a packet has no
+ *     Ethernet header; its key says so (mac_proto FKEY_MAC_NONE, eth_type
+ *     the L3 protocol).  Every port is Ethernet, so outputting or
+ *     recirculating such a packet drops it (DP_DROP_NO_ETHERNET); push_eth
+ *     makes it a frame again.
  *
  * Thread-safety
  * =============
@@ -51,7 +69,8 @@
  * =========
  *
  * dpx_execute() consumes every packet of the batch: each is output,
- * recirculated, upcalled-and-forwarded or dropped (freed, counted).
+ * recirculated, consumed by a last userspace() or dropped (freed,
+ * counted).
  */
 
 #include <stddef.h>
@@ -74,13 +93,16 @@ struct dpx_env {
     void *aux;                          /* Passed to every callback. */
 
     /* Transmits 'batch' on datapath port 'port'.  Consumes the packets
-     * (sends, or drops and counts them itself). */
+     * (sends, or drops and counts them itself).  trunc() has been applied:
+     * every packet's cutlen is 0. */
     void (*output)(void *aux, uint32_t port, struct pkt_batch *batch);
 
     /* Queues an "action" upcall for 'p' (the callee copies what it keeps;
-     * 'p' stays the caller's), whose current flow key is 'key', for the
-     * userspace() action 'u'; 'actions'/'actions_len' are the flow's whole
-     * action list when u->include_actions is set, else NULL/0.
+     * 'p' stays the caller's and may be a truncated view of a packet),
+     * whose current flow key is 'key', for the userspace() action 'u';
+     * 'actions'/'actions_len' are the action list being executed (the
+     * nested one inside sample(), clone(), ..., as the kernel sends it)
+     * when u->include_actions is set, else NULL/0.
      * Returns 0, or a negative errno if the upcall was lost (the callee
      * counts it). */
     int (*upcall)(void *aux, const struct packet *p,
@@ -104,9 +126,10 @@ struct dpx_env {
 
 /* Runs the action list 'acts' ('len' bytes, validated by act_validate())
  * on every packet of 'batch'.  Each packet must have been parsed
- * (packet_parse()) and 'keys[i]' be the flow key of 'batch->pkts[i]';
- * keys may be edited.  An empty list drops every packet
- * (DP_DROP_ACTION_DROP).
+ * (packet_parse(), so at least 14 bytes) and 'keys[i]' be the flow key of
+ * 'batch->pkts[i]', its metadata equal to the packet's 'md'; keys may be
+ * edited.  An empty list drops every packet (DP_DROP_ACTION_DROP).
+ * Drops are reported through env->drop once per reason, at the end.
  * Context: the calling thread owns the batch.
  * Ownership: consumes every packet of 'batch'; 'batch' is empty after. */
 void dpx_execute(const struct dpx_env *env, struct pkt_batch *batch,

@@ -10,24 +10,22 @@ static struct findex_array *
 array_create(uint32_t cap)
 {
     struct findex_array *a;
-    size_t tags_size = (size_t) cap * sizeof *a->tags;
-    size_t ptrs_size = (size_t) cap * sizeof *a->ptrs;
+    size_t slots_size = (size_t) cap * sizeof *a->slots;
 
-    /* One block: header, tags, pointers.  The tags start on a cache line
-     * so that a probe of 16 tags is one line. */
+    /* One block: header, then the slots from a cache line boundary, four
+     * to a line. */
     size_t hdr = (sizeof *a + 63) & ~(size_t) 63;
-    char *block = aligned_alloc(64, hdr + tags_size + ptrs_size);
+    char *block = aligned_alloc(64, hdr + slots_size);
 
     if (!block) {
         return NULL;
     }
     a = (struct findex_array *) (void *) block;
     a->mask = cap - 1;
-    a->tags = (_Atomic uint32_t *) (void *) (block + hdr);
-    a->ptrs = (_Atomic(void *) *) (void *) (block + hdr + tags_size);
+    a->slots = (struct findex_slot *) (void *) (block + hdr);
     for (uint32_t i = 0; i < cap; i++) {
-        atomic_init(&a->tags[i], 0);
-        atomic_init(&a->ptrs[i], NULL);
+        atomic_init(&a->slots[i].tag, 0);
+        atomic_init(&a->slots[i].ptr, NULL);
     }
     return a;
 }
@@ -77,15 +75,15 @@ static bool
 array_put(struct findex_array *a, uint32_t tag, void *p)
 {
     for (uint32_t i = findex_start(tag, a->mask);; i = (i + 1) & a->mask) {
-        uint32_t t = atomic_load_explicit(&a->tags[i], memory_order_relaxed);
+        uint32_t t = atomic_load_explicit(&a->slots[i].tag, memory_order_relaxed);
 
-        if (!t || !atomic_load_explicit(&a->ptrs[i], memory_order_relaxed)) {
+        if (!t || !atomic_load_explicit(&a->slots[i].ptr, memory_order_relaxed)) {
             /* Release: readers that load this pointer with acquire see
              * the object fully built.  The tag may follow: a reader that
              * sees the new tag before the pointer skips the slot, which
              * only a just-inserted object can suffer. */
-            atomic_store_explicit(&a->ptrs[i], p, memory_order_release);
-            atomic_store_explicit(&a->tags[i], tag, memory_order_release);
+            atomic_store_explicit(&a->slots[i].ptr, p, memory_order_release);
+            atomic_store_explicit(&a->slots[i].tag, tag, memory_order_release);
             return !t;
         }
     }
@@ -104,10 +102,10 @@ rebuild(struct findex *fi, uint32_t cap)
         return -ENOMEM;
     }
     for (uint32_t i = 0; i <= old->mask; i++) {
-        void *p = atomic_load_explicit(&old->ptrs[i], memory_order_relaxed);
+        void *p = atomic_load_explicit(&old->slots[i].ptr, memory_order_relaxed);
 
         if (p) {
-            array_put(a, atomic_load_explicit(&old->tags[i],
+            array_put(a, atomic_load_explicit(&old->slots[i].tag,
                                               memory_order_relaxed), p);
         }
     }
@@ -159,15 +157,15 @@ findex_remove_locked(struct findex *fi, uint32_t hash, void *p)
     uint32_t tag = findex_tag(hash);
 
     for (uint32_t i = findex_start(tag, a->mask);; i = (i + 1) & a->mask) {
-        uint32_t t = atomic_load_explicit(&a->tags[i], memory_order_relaxed);
+        uint32_t t = atomic_load_explicit(&a->slots[i].tag, memory_order_relaxed);
 
         if (!t) {
             return -ENOENT;
         }
         if (t == tag
-            && atomic_load_explicit(&a->ptrs[i], memory_order_relaxed) == p) {
+            && atomic_load_explicit(&a->slots[i].ptr, memory_order_relaxed) == p) {
             /* Tombstone: the tag stays, so probes keep going past it. */
-            atomic_store_explicit(&a->ptrs[i], NULL, memory_order_relaxed);
+            atomic_store_explicit(&a->slots[i].ptr, NULL, memory_order_relaxed);
             break;
         }
     }

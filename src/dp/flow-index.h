@@ -15,12 +15,12 @@
  * Design
  * ======
  *
- * Open addressing with linear probing over two parallel arrays, 32-bit
- * tags and object pointers, in one allocation.  A lookup that misses,
- * which is what most subtable probes do, reads only tags: with the load
- * kept at or below one half, it usually touches one cache line of 16
- * tags.  That is the reason this is not liburcu's cds_lfht, whose misses
- * walk list nodes (docs/design/flow-table.md has the figures).
+ * Open addressing with linear probing over an array of slots, each a
+ * 32-bit tag and an object pointer (16 bytes, four to a cache line).  A
+ * lookup that misses, which is what most subtable probes do, reads tags
+ * in one or two lines and no object; a hit finds its pointer in the line
+ * it already read.  That is the reason this is not liburcu's cds_lfht,
+ * whose probes walk list nodes (docs/design/flow-table.md).
  *
  *   - A tag is the hash with its low bit set, so 0 means "never used".
  *     Probing stops at a 0 tag.  The start slot comes from the tag's
@@ -58,11 +58,15 @@
 
 #include "lib/rcu.h"
 
+struct findex_slot {
+    _Atomic uint32_t tag;               /* 0 = never used. */
+    _Atomic(void *) ptr;                /* NULL = free. */
+};
+
 struct findex_array {
     struct qsbr_head rcu;
     uint32_t mask;                      /* Capacity - 1 (power of 2). */
-    _Atomic uint32_t *tags;             /* [capacity]; 0 = never used. */
-    _Atomic(void *) *ptrs;              /* [capacity]; NULL = free. */
+    struct findex_slot *slots;          /* [capacity] */
 };
 
 struct findex {
@@ -127,30 +131,50 @@ findex_probe_start(const struct findex *fi, uint32_t hash,
     pr->i = findex_start(pr->tag, pr->arr->mask);
 }
 
+/* Returns the index of the first slot at or after 'i' (wrapping) of
+ * array 'a' whose tag is 'tag', or UINT32_MAX if a never-used slot comes
+ * first.  Reads tags only. */
+static inline uint32_t
+findex_scan(const struct findex_array *a, uint32_t tag, uint32_t i)
+{
+    for (;; i = (i + 1) & a->mask) {
+        uint32_t t = atomic_load_explicit(&a->slots[i].tag,
+                                          memory_order_relaxed);
+
+        if (t == tag) {
+            return i;
+        }
+        if (!t) {
+            return UINT32_MAX;
+        }
+    }
+}
+
+/* Returns the object in slot 'i' of 'a' (NULL for a removed one). */
+static inline void *
+findex_slot_get(const struct findex_array *a, uint32_t i)
+{
+    /* Acquire: the object's contents were written before the pointer was
+     * published with release. */
+    return atomic_load_explicit(&a->slots[i].ptr, memory_order_acquire);
+}
+
 /* Returns the next object stored under the probe's hash (or a colliding
  * one: compare keys), or NULL when there is none. */
 static inline void *
 findex_probe_next(struct findex_probe *pr)
 {
-    const struct findex_array *a = pr->arr;
-
     for (;;) {
-        uint32_t i = pr->i;
-        uint32_t tag = atomic_load_explicit(&a->tags[i],
-                                            memory_order_relaxed);
+        uint32_t i = findex_scan(pr->arr, pr->tag, pr->i);
+        void *p;
 
-        if (!tag) {
+        if (i == UINT32_MAX) {
             return NULL;
         }
-        pr->i = (i + 1) & a->mask;
-        if (tag == pr->tag) {
-            /* Acquire: the object's contents were written before the
-             * pointer was published with release. */
-            void *p = atomic_load_explicit(&a->ptrs[i],
-                                           memory_order_acquire);
-            if (p) {
-                return p;
-            }
+        pr->i = (i + 1) & pr->arr->mask;
+        p = findex_slot_get(pr->arr, i);
+        if (p) {
+            return p;
         }
     }
 }
@@ -162,7 +186,7 @@ findex_prefetch(const struct findex *fi, uint32_t hash)
     const struct findex_array *a = atomic_load_explicit(
         &fi->arr, memory_order_acquire);
 
-    __builtin_prefetch(&a->tags[findex_start(findex_tag(hash), a->mask)]);
+    __builtin_prefetch(&a->slots[findex_start(findex_tag(hash), a->mask)]);
 }
 
 #endif /* dp/flow-index.h */

@@ -32,14 +32,10 @@ struct ftbl {
     uint32_t slot_low;                  /* No free slot below this. */
 };
 
-/* The key as 64-bit words.  may_alias: a flow_key is read through this
- * type in the hash and compare loops. */
-typedef uint64_t __attribute__((may_alias)) key_word;
-
-static inline const key_word *
+static inline const ftbl_key_word *
 key_words(const struct flow_key *key)
 {
-    return (const key_word *) (const void *) key;
+    return (const ftbl_key_word *) (const void *) key;
 }
 
 /* Hashing of masked words: a multiply-xorshift step per word and a final
@@ -68,7 +64,7 @@ static inline uint32_t
 subtable_mask_key(const struct ftbl_subtable *st, const struct flow_key *key,
                   uint64_t *out)
 {
-    const key_word *kw = key_words(key);
+    const ftbl_key_word *kw = key_words(key);
     uint64_t h = st->n_words;
 
     for (uint32_t i = 0; i < st->n_words; i++) {
@@ -131,10 +127,12 @@ slots_free_cb(struct qsbr_head *h)
     free(QSBR_OBJ(h, struct ftbl_slots, rcu));
 }
 
+static void actions_free(struct ftbl_actions *a);
+
 static void
 actions_free_cb(struct qsbr_head *h)
 {
-    free(QSBR_OBJ(h, struct ftbl_actions, rcu));
+    actions_free(QSBR_OBJ(h, struct ftbl_actions, rcu));
 }
 
 struct ftbl *
@@ -167,9 +165,17 @@ ftbl_create(uint32_t n_slots)
 static void subtable_unref(struct ftbl_subtable *st);
 
 static void
+actions_free(struct ftbl_actions *a)
+{
+    if (a && !a->embedded) {
+        free(a);
+    }
+}
+
+static void
 flow_free(struct dp_flow *flow)
 {
-    free(atomic_load_explicit(&flow->actions, memory_order_relaxed));
+    actions_free(atomic_load_explicit(&flow->actions, memory_order_relaxed));
     if (flow->subtable) {
         subtable_unref((struct ftbl_subtable *) flow->subtable);
     }
@@ -220,7 +226,7 @@ ftbl_count_masks(const struct ftbl *t)
 static uint32_t
 mask_words(const struct flow_mask *mask, uint8_t *words, uint64_t *mwords)
 {
-    const key_word *mw = key_words(&mask->bits);
+    const ftbl_key_word *mw = key_words(&mask->bits);
     uint32_t n = 0;
 
     for (uint32_t i = 0; i < FKEY_WORDS; i++) {
@@ -233,6 +239,9 @@ mask_words(const struct flow_mask *mask, uint8_t *words, uint64_t *mwords)
     return n;
 }
 
+_Static_assert(offsetof(struct ftbl_actions, data) % 8 == 0,
+               "action lists must be aligned for netlink attributes");
+
 static struct ftbl_actions *
 actions_create(const void *acts, size_t len)
 {
@@ -240,12 +249,19 @@ actions_create(const void *acts, size_t len)
 
     if (a) {
         a->len = (uint32_t) len;
-        a->pad = 0;
+        a->embedded = 0;
         if (len) {
             memcpy(a->data, acts, len);
         }
     }
     return a;
+}
+
+/* Rounds 'x' up to a multiple of 'a' (a power of 2). */
+static size_t
+align_up(size_t x, size_t a)
+{
+    return (x + a - 1) & ~(a - 1);
 }
 
 struct dp_flow *
@@ -256,33 +272,41 @@ ftbl_flow_create(struct ftbl *t, const struct flow_key *key,
     uint8_t words[FKEY_WORDS];
     uint64_t mwords[FKEY_WORDS];
     uint32_t n = mask_words(mask, words, mwords);
-    size_t stats_ofs = sizeof(struct dp_flow) + n * sizeof(uint64_t);
-    size_t size = stats_ofs + t->n_slots * sizeof(struct ftbl_stats_slot);
-    struct dp_flow *f = aligned_alloc(64, (size + 63) & ~(size_t) 63);
-    const key_word *kw = key_words(key);
+    size_t acts_ofs = sizeof(struct dp_flow) + n * sizeof(uint64_t);
+    size_t stats_ofs = align_up(acts_ofs + sizeof(struct ftbl_actions) + len,
+                                8);
+    size_t cold_ofs = align_up(stats_ofs + t->n_slots
+                               * sizeof(struct ftbl_stats_slot), 8);
+    size_t size = align_up(cold_ofs + sizeof(struct dp_flow_cold), 64);
+    struct dp_flow *f = aligned_alloc(64, size);
+    const ftbl_key_word *kw = key_words(key);
+    struct ftbl_actions *a;
     uint64_t h = n;
 
     if (!f) {
         return NULL;
     }
     memset(f, 0, size);
+    a = (struct ftbl_actions *) (void *) ((char *) f + acts_ofs);
+    a->len = (uint32_t) len;
+    a->embedded = 1;
+    if (len) {
+        memcpy(a->data, acts, len);
+    }
+    atomic_init(&f->actions, a);
     f->stats = (struct ftbl_stats_slot *) (void *) ((char *) f + stats_ofs);
+    f->cold = (struct dp_flow_cold *) (void *) ((char *) f + cold_ofs);
+    f->cold->flow = f;
     for (uint32_t i = 0; i < n; i++) {
         f->mkey[i] = kw[words[i]] & mwords[i];
         h = mhash_add(h, f->mkey[i]);
     }
     f->hash = mhash_finish(h);
-    f->key = *key;
+    f->cold->key = *key;
     if (ufid && ufid->len) {
         f->has_ufid = true;
-        f->ufid = *ufid;
+        f->cold->ufid = *ufid;
         f->ufid_hash = ufid_hash(ufid, 0);
-    }
-    atomic_init(&f->refcnt, 1);
-    atomic_init(&f->actions, actions_create(acts, len));
-    if (!atomic_load_explicit(&f->actions, memory_order_relaxed)) {
-        free(f);
-        return NULL;
     }
     /* 'subtable' stays NULL until insertion. */
     return f;
@@ -486,6 +510,17 @@ ftbl_slot_get(const struct ftbl *t, uint64_t slot)
     return atomic_load_explicit(&slots->f[slot], memory_order_acquire);
 }
 
+void
+ftbl_slot_prefetch(const struct ftbl *t, uint64_t slot)
+{
+    const struct ftbl_slots *slots = atomic_load_explicit(
+        &t->slots, memory_order_acquire);
+
+    if (slot < slots->cap) {
+        __builtin_prefetch(&slots->f[slot]);
+    }
+}
+
 struct dp_flow *
 ftbl_slot_next(const struct ftbl *t, uint64_t *pos)
 {
@@ -506,26 +541,10 @@ ftbl_slot_next(const struct ftbl *t, uint64_t *pos)
 
 /* ---- Flows. ---- */
 
-void
-ftbl_flow_ref(struct dp_flow *flow)
-{
-    atomic_fetch_add_explicit(&flow->refcnt, 1, memory_order_relaxed);
-}
-
-void
-ftbl_flow_unref(struct dp_flow *flow)
-{
-    /* Release/acquire: the last unref sees every earlier access. */
-    if (flow && atomic_fetch_sub_explicit(&flow->refcnt, 1,
-                                          memory_order_acq_rel) == 1) {
-        flow_free(flow);
-    }
-}
-
 static void
-flow_unref_cb(struct qsbr_head *h)
+flow_free_cb(struct qsbr_head *h)
 {
-    ftbl_flow_unref(QSBR_OBJ(h, struct dp_flow, rcu));
+    flow_free(QSBR_OBJ(h, struct dp_flow_cold, rcu)->flow);
 }
 
 int
@@ -586,7 +605,6 @@ ftbl_remove_locked(struct ftbl *t, struct dp_flow *flow)
 {
     struct ftbl_subtable *st = (struct ftbl_subtable *) flow->subtable;
 
-    atomic_store_explicit(&flow->dead, true, memory_order_relaxed);
     findex_remove_locked(&st->index, flow->hash, flow);
     if (flow->has_ufid) {
         findex_remove_locked(&t->ufids, flow->ufid_hash, flow);
@@ -597,7 +615,7 @@ ftbl_remove_locked(struct ftbl *t, struct dp_flow *flow)
     if (!findex_count(&st->index)) {
         subtable_unlink(t, st);
     }
-    qsbr_defer(&flow->rcu, flow_unref_cb);
+    qsbr_defer(&flow->cold->rcu, flow_free_cb);
 }
 
 void
@@ -635,7 +653,7 @@ ftbl_find_ufid(const struct ftbl *t, const struct ufid *ufid)
 
     findex_probe_start(&t->ufids, hash, &pr);
     while ((f = findex_probe_next(&pr))) {
-        if (f->ufid_hash == hash && ufid_equal(&f->ufid, ufid)) {
+        if (f->ufid_hash == hash && ufid_equal(&f->cold->ufid, ufid)) {
             return f;
         }
     }
@@ -654,7 +672,7 @@ ftbl_find_key(const struct ftbl *t, const struct flow_key *key)
         uint32_t hash = subtable_mask_key(st, key, mk);
         struct dp_flow *f = subtable_find(st, mk, hash);
 
-        if (f && !f->has_ufid && !memcmp(&f->key, key, sizeof *key)) {
+        if (f && !f->has_ufid && !memcmp(&f->cold->key, key, sizeof *key)) {
             return f;
         }
     }
@@ -683,13 +701,85 @@ ftbl_lookup(const struct ftbl *t, const struct flow_key *key,
     return NULL;
 }
 
+/* Probes one subtable for the 'n_todo' keys keys[todo[j]], software-
+ * pipelined so that the cache misses of all keys overlap: (1) hash and
+ * prefetch the index line; (2) find the first matching tag and prefetch
+ * the flow its slot points to; (3) compare.
+ * A candidate that fails the comparison continues on the ordinary probe
+ * path.  Found flows go to flows[todo[j]]; returns how many keys are
+ * left, compacted at the front of 'todo'. */
+static size_t
+subtable_lookup_batch(const struct ftbl_subtable *st,
+                      const struct flow_key *const keys[], uint8_t *todo,
+                      size_t n_todo, struct dp_flow *flows[],
+                      uint64_t *n_hits)
+{
+    const struct findex_array *a = atomic_load_explicit(
+        &st->index.arr, memory_order_acquire);
+    uint64_t mk[PKT_BATCH_LOOKUP_MAX][FKEY_WORDS];
+    uint32_t hashes[PKT_BATCH_LOOKUP_MAX];
+    uint32_t slots[PKT_BATCH_LOOKUP_MAX];
+    struct dp_flow *cand[PKT_BATCH_LOOKUP_MAX];
+    size_t left = 0;
+
+    for (size_t j = 0; j < n_todo; j++) {
+        hashes[j] = subtable_mask_key(st, keys[todo[j]], mk[j]);
+        __builtin_prefetch(&a->slots[findex_start(findex_tag(hashes[j]),
+                                                 a->mask)]);
+    }
+    for (size_t j = 0; j < n_todo; j++) {
+        uint32_t tag = findex_tag(hashes[j]);
+
+        slots[j] = findex_scan(a, tag, findex_start(tag, a->mask));
+        cand[j] = NULL;
+        if (slots[j] != UINT32_MAX) {
+            cand[j] = findex_slot_get(a, slots[j]);
+            if (cand[j]) {
+                __builtin_prefetch(cand[j]);
+                __builtin_prefetch(cand[j]->mkey);
+            }
+        }
+    }
+    for (size_t j = 0; j < n_todo; j++) {
+        struct dp_flow *f = cand[j];
+
+        if (!f || f->hash != hashes[j]
+            || !mkey_equal(f->mkey, mk[j], st->n_words)) {
+            f = NULL;
+            if (slots[j] != UINT32_MAX) {
+                /* A removed entry or a tag collision: go on probing past
+                 * the candidate. */
+                struct findex_probe pr = {
+                    .arr = a, .tag = findex_tag(hashes[j]),
+                    .i = (slots[j] + 1) & a->mask,
+                };
+                struct dp_flow *g;
+
+                while ((g = findex_probe_next(&pr))) {
+                    if (g->hash == hashes[j]
+                        && mkey_equal(g->mkey, mk[j], st->n_words)) {
+                        f = g;
+                        break;
+                    }
+                }
+            }
+        }
+        if (f) {
+            flows[todo[j]] = f;
+            ++*n_hits;
+        } else {
+            todo[left++] = todo[j];
+        }
+    }
+    return left;
+}
+
 void
 ftbl_lookup_batch(const struct ftbl *t, const struct flow_key *const keys[],
                   size_t n, struct dp_flow *flows[], uint64_t *n_mask_hit)
 {
     const struct ftbl_pvec *pv = atomic_load_explicit(&t->pvec,
                                                       memory_order_acquire);
-    uint32_t hashes[PKT_BATCH_LOOKUP_MAX];
     uint8_t todo[PKT_BATCH_LOOKUP_MAX];
     uint64_t probes = 0;
     size_t n_todo = 0;
@@ -701,28 +791,10 @@ ftbl_lookup_batch(const struct ftbl *t, const struct flow_key *const keys[],
     }
     for (uint32_t s = 0; s < pv->n && n_todo; s++) {
         struct ftbl_subtable *st = pv->st[s];
-        uint64_t mk[PKT_BATCH_LOOKUP_MAX][FKEY_WORDS];
-        size_t left = 0;
         uint64_t hits = 0;
 
-        /* Two passes so that the index lines of all packets are in
-         * flight at once: hash and prefetch, then probe. */
-        for (size_t j = 0; j < n_todo; j++) {
-            hashes[j] = subtable_mask_key(st, keys[todo[j]], mk[j]);
-            findex_prefetch(&st->index, hashes[j]);
-        }
         probes += n_todo;
-        for (size_t j = 0; j < n_todo; j++) {
-            struct dp_flow *f = subtable_find(st, mk[j], hashes[j]);
-
-            if (f) {
-                flows[todo[j]] = f;
-                hits++;
-            } else {
-                todo[left++] = todo[j];
-            }
-        }
-        n_todo = left;
+        n_todo = subtable_lookup_batch(st, keys, todo, n_todo, flows, &hits);
         if (hits) {
             atomic_fetch_add_explicit(&st->hits, hits, memory_order_relaxed);
         }

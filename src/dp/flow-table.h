@@ -50,11 +50,10 @@
  * that finds its slot's generation stale restarts the slot, and readers
  * ignore stale slots.  So no thread ever writes another thread's slot.
  *
- * Lifetime.  A flow is reference-counted: the table holds one reference,
- * dropped a grace period after removal, and each exact-match cache entry
- * (dp/emc.h) holds one, so an entry may point to a removed flow ('dead'
- * set) until the cache drops it.  A subtable likewise lives until its
- * last flow is freed.
+ * Lifetime.  A removed flow is freed after a grace period.  Nothing else
+ * holds flows: the exact-match cache (dp/emc.h) keeps slot numbers and
+ * checks what it finds there.  A subtable lives until it is out of the
+ * probe order and its last flow is freed (a reference count).
  *
  * Thread-safety
  * =============
@@ -66,8 +65,7 @@
  * =========
  *
  * The table owns its flows and subtables.  Pointers returned by lookups
- * are valid until the caller's next quiescent state (or, with a
- * reference, until ftbl_flow_unref()).
+ * are valid until the caller's next quiescent state.
  */
 
 #include <stdatomic.h>
@@ -92,8 +90,10 @@ _Static_assert(sizeof(struct flow_key) % 8 == 0,
 struct ftbl_actions {
     struct qsbr_head rcu;
     uint32_t len;
-    uint32_t pad;
-    uint8_t data[];             /* OVS_ACTION_ATTR_* attributes. */
+    uint32_t embedded;          /* Nonzero: inside its flow's allocation
+                                 * (freed with the flow). */
+    uint8_t data[];             /* OVS_ACTION_ATTR_* attributes, 8-byte
+                                 * aligned (netlink wants 4). */
 };
 
 /* One thread's statistics for one flow. */
@@ -117,23 +117,27 @@ struct ftbl_subtable {
     struct qsbr_head rcu;
 };
 
+/* What a flow needs only for control operations. */
+struct dp_flow_cold {
+    struct qsbr_head rcu;
+    struct dp_flow *flow;
+    struct ufid ufid;                   /* If the flow has one. */
+    struct flow_key key;                /* As installed (unmasked). */
+};
+
+/* A flow is one allocation, laid out for the packet path: this header and
+ * the masked key first (one or two cache lines), then the action list it
+ * was created with, the statistics slots, and the cold part last. */
 struct dp_flow {
-    /* Read on every hit. */
     const struct ftbl_subtable *subtable;
     _Atomic(struct ftbl_actions *) actions;
     struct ftbl_stats_slot *stats;      /* [n_slots] */
+    struct dp_flow_cold *cold;
     uint32_t hash;                      /* Of the masked key. */
     _Atomic uint32_t clear_gen;         /* Statistics generation. */
-
-    /* Identity and lifetime. */
-    _Atomic bool dead;                  /* Removed from the table. */
-    bool has_ufid;
-    uint32_t ufid_hash;
     uint32_t slot;                      /* Dump slot. */
-    _Atomic uint32_t refcnt;
-    struct ufid ufid;
-    struct qsbr_head rcu;
-    struct flow_key key;                /* As installed (unmasked). */
+    uint32_t ufid_hash;
+    bool has_ufid;
     uint64_t mkey[];                    /* Masked key, subtable words. */
 };
 
@@ -221,9 +225,27 @@ uint64_t ftbl_slot_claim(const struct ftbl *t, _Atomic uint64_t *cursor,
 /* Returns the flow in slot 'slot', or NULL.  Context: RCU reader. */
 struct dp_flow *ftbl_slot_get(const struct ftbl *t, uint64_t slot);
 
-/* Reference counting for caches (dp/emc.h). */
-void ftbl_flow_ref(struct dp_flow *flow);
-void ftbl_flow_unref(struct dp_flow *flow);
+/* Starts loading the entry for slot 'slot'.  Context: RCU reader. */
+void ftbl_slot_prefetch(const struct ftbl *t, uint64_t slot);
+
+/* The key as 64-bit words.  may_alias: keys are read through this type
+ * in the hash and compare loops. */
+typedef uint64_t __attribute__((may_alias)) ftbl_key_word;
+
+/* Returns true if the packet key 'key' matches 'flow' under its mask.
+ * Context: RCU reader. */
+static inline bool
+ftbl_flow_matches(const struct dp_flow *flow, const struct flow_key *key)
+{
+    const struct ftbl_subtable *st = flow->subtable;
+    const ftbl_key_word *kw = (const ftbl_key_word *) (const void *) key;
+    uint64_t diff = 0;
+
+    for (uint32_t i = 0; i < st->n_words; i++) {
+        diff |= (kw[st->words[i]] & st->mwords[i]) ^ flow->mkey[i];
+    }
+    return !diff;
+}
 
 /* Adds one thread's batch of 'n_packets' and 'n_bytes' to slot 'slot' of
  * 'flow', at 'now_ms', with TCP flags 'tcp_flags'.  Context: the thread

@@ -335,7 +335,7 @@ test_dump_under_change(void **state)
         }
         f = ftbl_slot_get(t, slot);
         if (f) {
-            uint32_t i = ntohl(f->key.addr.ipv4.dst);
+            uint32_t i = ntohl(f->cold->key.addr.ipv4.dst);
 
             assert_true(i < N);
             seen[i]++;
@@ -454,13 +454,14 @@ test_stats(void **state)
     ftbl_destroy(t);
 }
 
-/* The cache returns live flows only and keeps dead ones' memory alive
- * until it lets go. */
+/* The cache returns flows that match: a removed flow, or a slot reused
+ * by a flow the packet does not match, is a miss; full buckets are
+ * replaced only now and then. */
 static void
 test_emc(void **state)
 {
     struct ftbl *t = ftbl_create(1);
-    struct emc *emc = emc_create(1);            /* Always insert. */
+    struct emc *emc = emc_create(1);            /* Always replace. */
     struct flow_mask m = mk_mask(2);
     struct flow_key k = mk_key(2, 5, 6, 7, 8);
     struct flow_key k2 = k;
@@ -468,30 +469,51 @@ test_emc(void **state)
     uint32_t h = emc_hash(&k);
 
     (void) state;
-    assert_null(emc_lookup(emc, &k, h));
-    emc_insert(emc, &k, h, f);
-    assert_ptr_equal(emc_lookup(emc, &k, h), f);
-    k2.tp_src = htons(99);
-    assert_null(emc_lookup(emc, &k2, emc_hash(&k2)));
+    assert_null(emc_lookup(emc, t, &k, h));
+    emc_insert(emc, h, f);
+    assert_ptr_equal(emc_lookup(emc, t, &k, h), f);
+    /* Another key with the same hash (forced) that the flow does not
+     * match: a miss, not a wrong answer. */
+    k2.addr.ipv4.dst = htonl(99);
+    assert_null(emc_lookup(emc, t, &k2, h));
+    /* Unmasked fields may differ: the flow still matches. */
+    k2 = k;
+    k2.tp_src = htons(1234);
+    assert_ptr_equal(emc_lookup(emc, t, &k2, h), f);
+
+    /* Removed: a miss.  Its slot reused by a flow the key does not
+     * match: still a miss. */
     ftbl_remove_locked(t, f);
-    drain();                        /* The table's reference is gone. */
-    assert_null(emc_lookup(emc, &k, h));        /* Dead: a miss. */
+    assert_null(emc_lookup(emc, t, &k, h));
+    struct flow_key k3 = mk_key(2, 5, 77, 7, 8);
+    struct dp_flow *g = add_flow(t, &k3, &m, NULL);
+    assert_int_equal(g->slot, f->slot);
+    assert_null(emc_lookup(emc, t, &k, h));
+    assert_ptr_equal(emc_lookup(emc, t, &k3, emc_hash(&k3)), NULL);
+    emc_insert(emc, emc_hash(&k3), g);
+    assert_ptr_equal(emc_lookup(emc, t, &k3, emc_hash(&k3)), g);
     emc_destroy(emc);
-    ftbl_destroy(t);
+    ftbl_flush_locked(t);
+    drain();
 
-    /* Inserting one time in 100: far fewer than all get in. */
-    t = ftbl_create(1);
-    emc = emc_create(100);
+    /* With 'inv_prob' 1000, a full bucket keeps its entries: flows with
+     * the same bucket beyond the ways mostly do not get in. */
+    emc = emc_create(1000);
     int cached = 0;
-    for (int i = 0; i < 1000; i++) {
-        struct flow_key ki = mk_key(2, 5, 6, 7, (uint16_t) i);
-        struct dp_flow *fi = add_flow(t, &ki, &m, NULL);
-        uint32_t hi = emc_hash(&ki);
+    struct dp_flow *fl[EMC_WAYS * 4];
+    for (uint32_t i = 0; i < EMC_WAYS * 4; i++) {
+        struct flow_key ki = mk_key(2, 5, (i + 1) << 2, 7, 8);
+        uint32_t hi = 7 + i * EMC_BUCKETS;      /* One bucket. */
 
-        emc_insert(emc, &ki, hi, fi);
-        cached += emc_lookup(emc, &ki, hi) == fi;
+        fl[i] = add_flow(t, &ki, &m, NULL);
+        emc_insert(emc, hi, fl[i]);
     }
-    assert_true(cached > 0 && cached < 50);
+    for (uint32_t i = 0; i < EMC_WAYS * 4; i++) {
+        struct flow_key ki = mk_key(2, 5, (i + 1) << 2, 7, 8);
+
+        cached += emc_lookup(emc, t, &ki, 7 + i * EMC_BUCKETS) == fl[i];
+    }
+    assert_true(cached >= (int) EMC_WAYS - 1 && cached <= (int) EMC_WAYS);
     emc_destroy(emc);
     ftbl_flush_locked(t);
     drain();
@@ -548,7 +570,7 @@ stress_reader(void *arg)
             if (f[i]) {
                 const struct ftbl_actions *a = atomic_load_explicit(
                     &f[i]->actions, memory_order_acquire);
-                if (!masked_equal(&keys[i], &f[i]->key,
+                if (!masked_equal(&keys[i], &f[i]->cold->key,
                                   ftbl_flow_mask(f[i]))
                     || a->len != sizeof acts_out1) {
                     atomic_fetch_add(&s->failures, 1);
