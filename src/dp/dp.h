@@ -97,8 +97,11 @@ struct dp_config {
 int dp_create(const char *name, const struct dp_config *cfg,
               struct datapath **dpp, struct errbuf *err);
 
-/* Destroys 'dp' (NULL is a no-op): ports, flows, threads must be gone
- * (every dp_thread destroyed).  Waits for a grace period. */
+/* Destroys 'dp' (NULL is a no-op) with its ports and flows.  Every
+ * dp_thread of 'dp' must have been destroyed.  Waits for a grace period
+ * and for deferred frees.
+ * Context: a thread that is not an online RCU reader (qsbr_offline()
+ * first, or an unregistered thread). */
 void dp_destroy(struct datapath *dp);
 
 const char *dp_name(const struct datapath *dp);

@@ -90,6 +90,11 @@ test_ports(void **state)
     uint32_t no = DP_PORT_ANY, nums[8], cursor = 0;
 
     assert_string_equal(dp_name(fx->dp), "dp0");
+    assert_int_equal(dp_get_user_features(fx->dp), 0);
+    dp_set_user_features(fx->dp, OVS_DP_F_UNALIGNED | OVS_DP_F_VPORT_PIDS);
+    assert_int_equal(dp_get_user_features(fx->dp),
+                     OVS_DP_F_UNALIGNED | OVS_DP_F_VPORT_PIDS);
+    assert_int_equal(dp_get_flow_limit(fx->dp), DP_DEFAULT_FLOW_LIMIT);
     assert_non_null(dp_port_get(fx->dp, 0));
     assert_string_equal(dp_port_get(fx->dp, 0)->name, "dp0");
     assert_int_equal(dp_port_by_name(fx->dp, "dp0"), 0);
