@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/openvswitch.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "dp/execute.h"
 #include "dp/flow-table.h"
 #include "lib/errbuf.h"
+#include "lib/mutex.h"
 #include "lib/rcu.h"
 #include "packet/packet.h"
 #include "port/port.h"
@@ -62,7 +62,7 @@ struct dp_thread {
 
 struct datapath {
     char name[DP_NAME_MAX];
-    pthread_mutex_t mutex;              /* The writer mutex. */
+    struct wmutex mutex;                /* The writer mutex. */
     struct ftbl *ftbl;
     _Atomic(struct dp_ports *) ports;
     _Atomic uint32_t user_features;
@@ -72,7 +72,7 @@ struct datapath {
     _Atomic(struct dp_upcall_sink *) sink;  /* Upcall handler. */
 
     /* Threads, for summing their counters. */
-    pthread_mutex_t threads_mutex;
+    struct wmutex threads_mutex;        /* Guards the next two. */
     struct dp_thread **threads;         /* [max_threads] */
     struct dp_counters retired;         /* Of destroyed threads. */
 };
@@ -173,8 +173,8 @@ dp_create(const char *name, const struct dp_config *cfg,
         errbuf_set(err, "out of memory");
         return -ENOMEM;
     }
-    pthread_mutex_init(&dp->mutex, NULL);
-    pthread_mutex_init(&dp->threads_mutex, NULL);
+    wmutex_init(&dp->mutex);
+    wmutex_init(&dp->threads_mutex);
     error = dp_port_add(dp, cfg->local_type ? cfg->local_type : "dummy",
                         name, NULL, &local, err);
     if (error) {
@@ -194,7 +194,7 @@ dp_destroy(struct datapath *dp)
     if (!dp) {
         return;
     }
-    pthread_mutex_lock(&dp->mutex);
+    wmutex_lock(&dp->mutex);
     ftbl_flush_locked(dp->ftbl);
     ports = atomic_load_explicit(&dp->ports, memory_order_relaxed);
     for (uint32_t i = 0; i < ports->n; i++) {
@@ -205,15 +205,15 @@ dp_destroy(struct datapath *dp)
     }
     free(ports);
     free(atomic_load_explicit(&dp->sink, memory_order_relaxed));
-    pthread_mutex_unlock(&dp->mutex);
+    wmutex_unlock(&dp->mutex);
     /* Flows and arrays freed with qsbr_defer() must be gone before the
      * table is. */
     qsbr_synchronize();
     qsbr_barrier();
     ftbl_destroy(dp->ftbl);
     free(dp->threads);
-    pthread_mutex_destroy(&dp->mutex);
-    pthread_mutex_destroy(&dp->threads_mutex);
+    wmutex_destroy(&dp->mutex);
+    wmutex_destroy(&dp->threads_mutex);
     free(dp);
 }
 
@@ -292,7 +292,7 @@ dp_port_add(struct datapath *dp, const char *type, const char *name,
     uint32_t no = *port_no;
     int error;
 
-    pthread_mutex_lock(&dp->mutex);
+    wmutex_lock(&dp->mutex);
     old = atomic_load_explicit(&dp->ports, memory_order_relaxed);
     if (name && dp_port_by_name(dp, name) >= 0) {
         errbuf_set(err, "a port named \"%s\" exists", name);
@@ -337,7 +337,7 @@ dp_port_add(struct datapath *dp, const char *type, const char *name,
     qsbr_defer(&old->rcu, ports_free_cb);
     *port_no = no;
 out:
-    pthread_mutex_unlock(&dp->mutex);
+    wmutex_unlock(&dp->mutex);
     return error;
 }
 
@@ -351,7 +351,7 @@ dp_port_del(struct datapath *dp, uint32_t port_no)
     if (port_no == DP_LOCAL_PORT) {
         return -EINVAL;
     }
-    pthread_mutex_lock(&dp->mutex);
+    wmutex_lock(&dp->mutex);
     old = atomic_load_explicit(&dp->ports, memory_order_relaxed);
     v = port_no < old->n ? old->v[port_no] : NULL;
     if (!v) {
@@ -372,7 +372,7 @@ dp_port_del(struct datapath *dp, uint32_t port_no)
      * grace period. */
     qsbr_defer(&v->rcu, vport_free_cb);
 out:
-    pthread_mutex_unlock(&dp->mutex);
+    wmutex_unlock(&dp->mutex);
     return error;
 }
 
@@ -452,10 +452,10 @@ dp_set_upcall_handler(struct datapath *dp,
         sink->fn = fn;
         sink->aux = aux;
     }
-    pthread_mutex_lock(&dp->mutex);
+    wmutex_lock(&dp->mutex);
     /* Release: a thread that loads the sink (acquire) sees its fields. */
     old = atomic_exchange_explicit(&dp->sink, sink, memory_order_acq_rel);
-    pthread_mutex_unlock(&dp->mutex);
+    wmutex_unlock(&dp->mutex);
     if (old) {
         qsbr_defer(&old->rcu, sink_free_cb);
     }
@@ -622,7 +622,7 @@ dp_flow_new(struct datapath *dp, const struct dp_flow_req *req,
         ((uint8_t *) &masked)[i] &= ((const uint8_t *) &mask.bits)[i];
     }
 
-    pthread_mutex_lock(&dp->mutex);
+    wmutex_lock(&dp->mutex);
     /* The same identifier: a modification (or -EEXIST if exclusive). */
     old = ufid ? ftbl_find_ufid(dp->ftbl, ufid)
                : ftbl_find_key(dp->ftbl, req->key);
@@ -670,7 +670,7 @@ dp_flow_new(struct datapath *dp, const struct dp_flow_req *req,
         flow_info(dp, flow, req->ufid_flags, reply);
     }
 out:
-    pthread_mutex_unlock(&dp->mutex);
+    wmutex_unlock(&dp->mutex);
     return error;
 }
 
@@ -681,7 +681,7 @@ dp_flow_set(struct datapath *dp, const struct dp_flow_req *req,
     struct dp_flow *flow;
     int error;
 
-    pthread_mutex_lock(&dp->mutex);
+    wmutex_lock(&dp->mutex);
     error = flow_find(dp, req, &flow, err);
     if (error) {
         goto out;
@@ -704,7 +704,7 @@ dp_flow_set(struct datapath *dp, const struct dp_flow_req *req,
         flow_info(dp, flow, req->ufid_flags, reply);
     }
 out:
-    pthread_mutex_unlock(&dp->mutex);
+    wmutex_unlock(&dp->mutex);
     return error;
 }
 
@@ -731,7 +731,7 @@ dp_flow_del(struct datapath *dp, const struct dp_flow_req *req,
     struct dp_flow *flow;
     int error;
 
-    pthread_mutex_lock(&dp->mutex);
+    wmutex_lock(&dp->mutex);
     error = flow_find(dp, req, &flow, err);
     if (!error) {
         /* The reply is taken before removal; the flow stays readable
@@ -741,16 +741,16 @@ dp_flow_del(struct datapath *dp, const struct dp_flow_req *req,
         }
         ftbl_remove_locked(dp->ftbl, flow);
     }
-    pthread_mutex_unlock(&dp->mutex);
+    wmutex_unlock(&dp->mutex);
     return error;
 }
 
 void
 dp_flow_flush(struct datapath *dp)
 {
-    pthread_mutex_lock(&dp->mutex);
+    wmutex_lock(&dp->mutex);
     ftbl_flush_locked(dp->ftbl);
-    pthread_mutex_unlock(&dp->mutex);
+    wmutex_unlock(&dp->mutex);
 }
 
 struct dp_flow_dump *
@@ -918,14 +918,14 @@ dp_thread_create(struct datapath *dp, const struct dp_thread_config *cfg)
             return NULL;
         }
     }
-    pthread_mutex_lock(&dp->threads_mutex);
+    wmutex_lock(&dp->threads_mutex);
     for (slot = 0; slot < dp->max_threads && dp->threads[slot]; slot++) {
         continue;
     }
     if (slot < dp->max_threads) {
         dp->threads[slot] = thr;
     }
-    pthread_mutex_unlock(&dp->threads_mutex);
+    wmutex_unlock(&dp->threads_mutex);
     if (slot == dp->max_threads) {
         emc_destroy(thr->emc);
         free(thr);
@@ -970,10 +970,10 @@ dp_thread_destroy(struct dp_thread *thr)
     }
     dp = thr->dp;
     emc_destroy(thr->emc);
-    pthread_mutex_lock(&dp->threads_mutex);
+    wmutex_lock(&dp->threads_mutex);
     counters_add(&dp->retired, &thr->c);
     dp->threads[thr->slot] = NULL;
-    pthread_mutex_unlock(&dp->threads_mutex);
+    wmutex_unlock(&dp->threads_mutex);
     free(thr);
 }
 
@@ -1149,9 +1149,9 @@ dp_input(struct dp_thread *thr, uint32_t in_port, struct pkt_batch *batch)
     dp_process(thr, batch, 0);
     if (thr->now_ms >= thr->next_rerank_ms) {
         thr->next_rerank_ms = thr->now_ms + DP_RERANK_INTERVAL_MS;
-        if (!pthread_mutex_trylock(&thr->dp->mutex)) {
+        if (wmutex_trylock(&thr->dp->mutex)) {
             ftbl_rerank_locked(thr->dp->ftbl);
-            pthread_mutex_unlock(&thr->dp->mutex);
+            wmutex_unlock(&thr->dp->mutex);
         }
     }
 }
@@ -1207,14 +1207,14 @@ sum_counters(const struct datapath *dp, struct dp_counters *sum)
     struct datapath *mdp = (struct datapath *) dp;
 
     memset(sum, 0, sizeof *sum);
-    pthread_mutex_lock(&mdp->threads_mutex);
+    wmutex_lock(&mdp->threads_mutex);
     counters_add(sum, &dp->retired);
     for (uint32_t i = 0; i < dp->max_threads; i++) {
         if (dp->threads[i]) {
             counters_add(sum, &dp->threads[i]->c);
         }
     }
-    pthread_mutex_unlock(&mdp->threads_mutex);
+    wmutex_unlock(&mdp->threads_mutex);
 }
 
 void
