@@ -14,7 +14,13 @@
  * ("capture=false"): what is timed is parse, lookup, actions, stats and
  * the ports' queue handling, with no allocation per packet.  The frames
  * are injected in a shuffled order, so consecutive packets belong to
- * different flows.  usage: bench-dp [SECONDS_PER_CASE] [ONLY] */
+ * different flows.  usage: bench-dp [SECONDS_PER_CASE] [ONLY]
+ *
+ * ONLY selects the cases whose name it contains or is contained in;
+ * ONLY=diag instead prints "DIAG" lines (not BENCH figures) that separate
+ * the cost of probing many subtables from the cost of cache misses on
+ * many flows, with the exact-match cache off: 100,000 flows on 1 mask,
+ * 20 on 20 masks, 2,000 and 20,000 on 20 masks. */
 
 #include <errno.h>
 #include <linux/openvswitch.h>
