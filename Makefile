@@ -3,10 +3,11 @@
 #   make            release build in build/
 #   make check      the whole test suite (ASan+UBSan, system tests, fuzz)
 #   make demo       the main job, on a generated multi-protocol capture
-#   make bench      benchmarks (ONLY=extract|codec for one); "BENCH ..."
+#   make bench      benchmarks (ONLY=extract|codec|dp for one); "BENCH ..."
 #   make format     clang-format the C sources in place (needs the
 #                   clang-format package, which install-deps.sh omits)
-#   make clean      remove build/, build-asan/ and build-fuzz/
+#   make clean      remove build/, build-asan/, build-tsan/, build-fuzz/
+#                   and their setup logs
 
 .PHONY: all build check demo bench format clean
 
@@ -30,4 +31,4 @@ format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-fuzz *.setup.log
+	rm -rf build build-asan build-tsan build-fuzz *.setup.log

@@ -2,7 +2,10 @@
 # Runs the benchmarks on the release build in build/.  Each figure is one
 # line "BENCH <name> <value> <unit>".  usage: bench.sh [NAME]
 # Names: extract (extract_mpps, extract_instr_per_pkt,
-# extract_cli_speedup_vs_ovs_ofctl), codec (codec_key_*).
+# extract_cli_speedup_vs_ovs_ofctl), codec (codec_key_*), dp
+# (dp_1flow_mpps, dp_1k_1mask_mpps, dp_100k_20mask_mpps,
+# dp_100k_20mask_nocache_mpps, dp_insert_per_s, dp_dump_full_per_s,
+# dp_dump_terse_per_s).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -56,4 +59,9 @@ if want codec; then
     pcap=$work/mix.pcap
     [ -f $pcap ] || /usr/bin/python3 tests/bench/gen-mix.py $pcap 4096
     build/tests/bench/bench-codec $pcap 200
+fi
+
+if want dp; then
+    # Prints its own BENCH lines; the argument is seconds per case.
+    build/tests/bench/bench-dp 2
 fi

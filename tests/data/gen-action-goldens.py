@@ -44,38 +44,15 @@ import os
 import struct
 import sys
 
-import logging
-logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+# pcaputil first: importing it quietens scapy.
+from pcaputil import IP_A, IP_B, eth, ip4, ip6, write_pcap
+from scapy.all import (ARP, Dot1Q, Ether, ICMP, ICMPv6EchoRequest, IP,
+                       IPv6, IPv6ExtHdrFragment, IPv6ExtHdrRouting, TCP,
+                       UDP, Raw, checksum)
+from scapy.layers.sctp import SCTP
+from scapy.contrib.mpls import MPLS
 
-from scapy.all import (ARP, Dot1Q, Ether, ICMP,  # noqa: E402
-                       ICMPv6EchoRequest, IP, IPv6, IPv6ExtHdrFragment,
-                       IPv6ExtHdrRouting, TCP, UDP, Raw, checksum)
-from scapy.layers.sctp import SCTP  # noqa: E402
-from scapy.contrib.mpls import MPLS  # noqa: E402
-
-SRC = "00:01:02:03:04:05"
-DST = "10:11:12:13:14:15"
-IP_A, IP_B = "10.0.0.1", "10.0.0.2"
-IP6_A, IP6_B = "2001:db8::1", "2001:db8::2"
 PAYLOAD = b"weir-action-goldens-payload"
-
-
-def eth(**kw):
-    kw.setdefault("src", SRC)
-    kw.setdefault("dst", DST)
-    return Ether(**kw)
-
-
-def ip4(**kw):
-    kw.setdefault("src", IP_A)
-    kw.setdefault("dst", IP_B)
-    return IP(**kw)
-
-
-def ip6(**kw):
-    kw.setdefault("src", IP6_A)
-    kw.setdefault("dst", IP6_B)
-    return IPv6(**kw)
 
 
 def frozen(pkt):
@@ -651,15 +628,6 @@ def cases():
                 mpls_cases, eth_cases, nested_cases, dec_ttl_cases,
                 recirc_hash_cases, unsupported_cases):
         yield from gen()
-
-
-def write_pcap(path, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for i, frame in enumerate(frames):
-            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(frame),
-                                len(frame)))
-            f.write(frame)
 
 
 def write_case(outdir, c):

@@ -11,7 +11,7 @@ With --raw, also writes each frame as a raw binary file RAWDIR/<case>
 
 The output is deterministic: fixed addresses everywhere (scapy's defaults
 depend on the host's interfaces and routes), fixed timestamps, and the
-pcap file is written here rather than by scapy.
+pcap file is written by pcaputil.py rather than by scapy.
 
 Cases that cut a frame short inside L4 also shrink the IPv4 total length
 or IPv6 payload length to match (see cut_ip()), so that a parser which
@@ -24,41 +24,17 @@ import os
 import struct
 import sys
 
-import logging
-logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+# pcaputil first: importing it quietens scapy.
+from pcaputil import DST, IP_A, IP_B, SRC, eth, ip4, ip6, write_pcap
+from scapy.all import (ARP, Dot1AD, Dot1Q, Dot3, ICMP, ICMPv6EchoRequest,
+                       ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr,
+                       ICMPv6NDOptSrcLLAddr, IPv6ExtHdrDestOpt,
+                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                       IPv6ExtHdrRouting, LLC, SNAP, TCP, UDP, Raw)
+from scapy.layers.sctp import SCTP
+from scapy.contrib.mpls import MPLS
 
-from scapy.all import (ARP, Dot1AD, Dot1Q, Dot3, Ether, ICMP,  # noqa: E402
-                       ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS,
-                       ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IP,
-                       IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
-                       IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, LLC, SNAP,
-                       TCP, UDP, Raw)
-from scapy.layers.sctp import SCTP  # noqa: E402
-from scapy.contrib.mpls import MPLS  # noqa: E402
-
-SRC = "00:01:02:03:04:05"
-DST = "10:11:12:13:14:15"
-IP_A, IP_B = "10.0.0.1", "10.0.0.2"
-IP6_A, IP6_B = "2001:db8::1", "2001:db8::2"
 PAYLOAD = b"weir-payload"
-
-
-def eth(**kw):
-    kw.setdefault("src", SRC)
-    kw.setdefault("dst", DST)
-    return Ether(**kw)
-
-
-def ip4(**kw):
-    kw.setdefault("src", IP_A)
-    kw.setdefault("dst", IP_B)
-    return IP(**kw)
-
-
-def ip6(**kw):
-    kw.setdefault("src", IP6_A)
-    kw.setdefault("dst", IP6_B)
-    return IPv6(**kw)
 
 
 def cut(pkt, n):
@@ -282,15 +258,6 @@ def cases():
                                        pdst=IP_B), 14 + 20)
     yield "rarp_request", eth(type=0x8035) / ARP(
         op=3, hwsrc=SRC, psrc="0.0.0.0", hwdst=SRC, pdst="0.0.0.0")
-
-
-def write_pcap(path, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for i, frame in enumerate(frames):
-            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(frame),
-                                len(frame)))
-            f.write(frame)
 
 
 def main(argv):

@@ -5,11 +5,12 @@
  * The executor runs against a recording environment: outputs, upcalls and
  * recirculations are kept (packets copied), drops counted by reason.
  * Action lists are written in ovs-dpctl text and encoded by the codec.
- * Frames are built by hand; checksums are checked with a from-scratch
- * implementation here, not with the incremental code under test.  Every
- * upcall's key is compared with a fresh parse of the upcalled bytes, so
- * any edit that leaves the key stale fails.  The byte-exact goldens
- * against scapy are in tests/system/test_action_goldens.py. */
+ * Frames are built by hand (frames.h); checksums are checked with a
+ * from-scratch implementation here, not with the incremental code under
+ * test.  Every upcall's key is compared with a fresh parse of the
+ * upcalled bytes, so any edit that leaves the key stale fails.  The
+ * byte-exact goldens against scapy are in
+ * tests/system/test_action_goldens.py. */
 
 #include "dp/execute.h"
 
@@ -33,6 +34,8 @@
 #include "packet/flow-extract.h"
 #include "packet/packet-edit.h"
 #include "packet/packet.h"
+
+#include "frames.h"
 
 /* ---- Recording environment. ---- */
 
@@ -203,39 +206,6 @@ acts_parse(struct acts *a, const char *text)
     assert_int_equal(0, act_validate(a->b, a->len, NULL, &eb));
 }
 
-/* A frame under construction. */
-struct frame {
-    uint8_t b[1600];
-    size_t n;
-};
-
-static const uint8_t SRC[6] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05 };
-static const uint8_t DST[6] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15 };
-
-static void
-put(struct frame *f, const void *p, size_t n)
-{
-    assert_true(f->n + n <= sizeof f->b);
-    memcpy(f->b + f->n, p, n);
-    f->n += n;
-}
-
-static void
-put16(struct frame *f, uint16_t x)
-{
-    be16 y = htons(x);
-
-    put(f, &y, 2);
-}
-
-static void
-put32(struct frame *f, uint32_t x)
-{
-    be32 y = htonl(x);
-
-    put(f, &y, 4);
-}
-
 static uint16_t
 get16(const uint8_t *p)
 {
@@ -326,14 +296,12 @@ build_ipv4(struct frame *f, uint8_t proto, uint8_t ttl, size_t payload,
     size_t l4len = (proto == 6 ? 20 : 8) + payload;
 
     f->n = 0;
-    put(f, DST, 6);
-    put(f, SRC, 6);
-    put16(f, 0x0800);
+    put_eth(f, 0x0800);
     put16(f, 0x4500);
     put16(f, (uint16_t) (20 + l4len));
     put32(f, 0x12340000);
-    f->b[f->n++] = ttl;
-    f->b[f->n++] = proto;
+    put8(f, ttl);
+    put8(f, proto);
     put16(f, 0);
     put32(f, 0x0a000001);
     put32(f, 0x0a000002);
@@ -350,7 +318,7 @@ build_ipv4(struct frame *f, uint8_t proto, uint8_t ttl, size_t payload,
         put16(f, 0);
     }
     for (size_t i = 0; i < payload; i++) {
-        f->b[f->n++] = (uint8_t) (i * 7 + 3);
+        put8(f, (uint8_t) (i * 7 + 3));
     }
     fix_ipv4(f, 14, udp_zero);
 }
@@ -360,28 +328,24 @@ build_ipv4(struct frame *f, uint8_t proto, uint8_t ttl, size_t payload,
 static void
 build_ipv6_udp(struct frame *f, uint8_t hlim, size_t payload)
 {
-    static const uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-    static const uint8_t b[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
     size_t l4len = 8 + payload;
     uint32_t sum;
     uint16_t c;
 
     f->n = 0;
-    put(f, DST, 6);
-    put(f, SRC, 6);
-    put16(f, 0x86dd);
+    put_eth(f, 0x86dd);
     put32(f, 0x60012345);
     put16(f, (uint16_t) l4len);
-    f->b[f->n++] = 17;
-    f->b[f->n++] = hlim;
-    put(f, a, 16);
-    put(f, b, 16);
+    put8(f, 17);
+    put8(f, hlim);
+    put_ip6(f, "2001:db8::1");
+    put_ip6(f, "2001:db8::2");
     put16(f, 1000);
     put16(f, 53);
     put16(f, (uint16_t) l4len);
     put16(f, 0);
     for (size_t i = 0; i < payload; i++) {
-        f->b[f->n++] = (uint8_t) i;
+        put8(f, (uint8_t) i);
     }
     sum = ref_sum(f->b + 22, 32, 0) + 17 + (uint32_t) l4len;
     c = ref_fold(ref_sum(f->b + 54, l4len, sum));
@@ -1114,9 +1078,7 @@ test_every_prefix_is_safe(void **state)
     build_ipv6_udp(&frames[2], 64, 8);
     /* Ethernet, VLAN, MPLS, IPv4, SCTP. */
     frames[3].n = 0;
-    put(&frames[3], DST, 6);
-    put(&frames[3], SRC, 6);
-    put16(&frames[3], 0x8100);
+    put_eth(&frames[3], 0x8100);
     put16(&frames[3], 5);
     put16(&frames[3], 0x8847);
     put32(&frames[3], 0x00001140);

@@ -2,8 +2,8 @@
 /* Unit tests for packet/packet.c: packet buffers (create, clone, push,
  * pull, reallocation), pools and batches, and the header offsets that
  * packet_parse() records (fkey_extract_layout()).  Frames are built byte
- * by byte, as in test-packet.c, so each offset can be checked against the
- * bytes that put it there. */
+ * by byte (frames.h), as in test-packet.c, so each offset can be checked
+ * against the bytes that put it there. */
 
 #include "packet/packet.h"
 
@@ -17,60 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-/* A frame under construction. */
-struct frame {
-    uint8_t b[512];
-    size_t n;
-};
-
-static void
-put(struct frame *f, const void *p, size_t n)
-{
-    assert_true(f->n + n <= sizeof f->b);
-    memcpy(f->b + f->n, p, n);
-    f->n += n;
-}
-
-static void
-put8(struct frame *f, uint8_t x)
-{
-    put(f, &x, 1);
-}
-
-static void
-put16(struct frame *f, uint16_t x)
-{
-    put8(f, (uint8_t) (x >> 8));
-    put8(f, (uint8_t) x);
-}
-
-static void
-put32(struct frame *f, uint32_t x)
-{
-    put16(f, (uint16_t) (x >> 16));
-    put16(f, (uint16_t) x);
-}
-
-static void
-put_zeros(struct frame *f, size_t n)
-{
-    while (n--) {
-        put8(f, 0);
-    }
-}
-
-/* Destination, source (fixed), then 'type'. */
-static void
-put_eth(struct frame *f, uint16_t type)
-{
-    static const uint8_t macs[12] = {
-        0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
-        0x00, 0x01, 0x02, 0x03, 0x04, 0x05,
-    };
-
-    put(f, macs, sizeof macs);
-    put16(f, type);
-}
+#include "frames.h"
 
 /* A VLAN tag's TCI and the type after it (the TPID is already there). */
 static void
@@ -80,38 +27,6 @@ put_tag(struct frame *f, uint16_t tci, uint16_t next)
     put16(f, next);
 }
 
-/* IPv4 of 'ihl' words (options as NOPs), 10.0.0.1 -> 10.0.0.2. */
-static void
-put_ipv4(struct frame *f, uint8_t ihl, uint8_t proto, uint16_t frag_off)
-{
-    put8(f, (uint8_t) (0x40 | ihl));
-    put8(f, 0);
-    put16(f, 100);
-    put16(f, 1);
-    put16(f, frag_off);
-    put8(f, 64);
-    put8(f, proto);
-    put16(f, 0);
-    put32(f, 0x0a000001);
-    put32(f, 0x0a000002);
-    for (int i = 5; i < ihl; i++) {
-        put32(f, 0x01010101);
-    }
-}
-
-/* TCP with data offset 5, SYN. */
-static void
-put_tcp(struct frame *f, uint16_t sport, uint16_t dport)
-{
-    put16(f, sport);
-    put16(f, dport);
-    put32(f, 1);
-    put32(f, 0);
-    put16(f, 0x5002);
-    put16(f, 8192);
-    put32(f, 0);
-}
-
 static void
 put_udp(struct frame *f, uint16_t sport, uint16_t dport)
 {
@@ -119,57 +34,6 @@ put_udp(struct frame *f, uint16_t sport, uint16_t dport)
     put16(f, dport);
     put16(f, 8);
     put16(f, 0);
-}
-
-/* IPv6 2001:db8::1 -> 2001:db8::2 with next header 'nh'. */
-static void
-put_ipv6(struct frame *f, uint8_t nh)
-{
-    put32(f, 6u << 28);
-    put16(f, 0);
-    put8(f, nh);
-    put8(f, 64);
-    put32(f, 0x20010db8);
-    put_zeros(f, 11);
-    put8(f, 1);
-    put32(f, 0x20010db8);
-    put_zeros(f, 11);
-    put8(f, 2);
-}
-
-/* A generic extension header of 8 * (len + 1) bytes. */
-static void
-put_ext(struct frame *f, uint8_t nh, uint8_t len)
-{
-    put8(f, nh);
-    put8(f, len);
-    put_zeros(f, 6 + 8 * (size_t) len);
-}
-
-/* A fragment header; 'offset' in 8-byte units. */
-static void
-put_frag(struct frame *f, uint8_t nh, uint16_t offset, int more)
-{
-    put8(f, nh);
-    put8(f, 0);
-    put16(f, (uint16_t) (offset << 3) | (more ? 1 : 0));
-    put32(f, 0xabcd);
-}
-
-/* Ethernet/IPv4 ARP request. */
-static void
-put_arp(struct frame *f)
-{
-    put16(f, 1);
-    put16(f, ETH_TYPE_IP);
-    put8(f, 6);
-    put8(f, 4);
-    put16(f, 1);
-    put_zeros(f, 5);
-    put8(f, 5);
-    put32(f, 0x0a000001);
-    put_zeros(f, 6);
-    put32(f, 0x0a000002);
 }
 
 /* Makes a packet of the first 'n' bytes of 'f', parses it and checks the
@@ -679,8 +543,8 @@ test_ofs_ethernet(void **state)
     /* IPv4/TCP. */
     f.n = 0;
     put_eth(&f, ETH_TYPE_IP);
-    put_ipv4(&f, 5, IPPROTO_TCP, 0);
-    put_tcp(&f, 1000, 80);
+    put_ipv4(&f, 5, IPPROTO_TCP, 0, 100);
+    put_tcp(&f, 1000, 80, 5, 0x002);
     k = parse(&f, NONE, 14, 34);
     assert_int_equal(htons(80), k.tp_dst);
 
@@ -692,7 +556,7 @@ test_ofs_ethernet(void **state)
     put8(&f, 0x03);
     put_zeros(&f, 3);
     put16(&f, ETH_TYPE_IP);
-    put_ipv4(&f, 5, IPPROTO_UDP, 0);
+    put_ipv4(&f, 5, IPPROTO_UDP, 0, 100);
     put_udp(&f, 53, 5353);
     parse(&f, NONE, 22, 42);
 
@@ -710,7 +574,7 @@ test_ofs_vlan(void **state)
     /* One tag. */
     put_eth(&f, ETH_TYPE_VLAN_8021Q);
     put_tag(&f, 10, ETH_TYPE_IP);
-    put_ipv4(&f, 5, IPPROTO_UDP, 0);
+    put_ipv4(&f, 5, IPPROTO_UDP, 0, 100);
     put_udp(&f, 1, 2);
     parse(&f, NONE, 18, 38);
 
@@ -719,7 +583,7 @@ test_ofs_vlan(void **state)
     put_eth(&f, ETH_TYPE_VLAN_8021AD);
     put_tag(&f, 100, ETH_TYPE_VLAN_8021Q);
     put_tag(&f, 10, ETH_TYPE_IPV6);
-    put_ipv6(&f, IPPROTO_UDP);
+    put_ipv6(&f, 0, 0, IPPROTO_UDP);
     put_udp(&f, 1, 2);
     parse(&f, NONE, 22, 62);
 
@@ -739,8 +603,8 @@ test_ofs_mpls(void **state)
     put_eth(&f, ETH_TYPE_MPLS);
     put32(&f, (16u << 12) | 64);
     put32(&f, (17u << 12) | 0x100 | 64);
-    put_ipv4(&f, 5, IPPROTO_TCP, 0);
-    put_tcp(&f, 1, 2);
+    put_ipv4(&f, 5, IPPROTO_TCP, 0, 100);
+    put_tcp(&f, 1, 2, 5, 0x002);
     k = parse(&f, 14, NONE, NONE);
     assert_int_equal(2, k.n_mpls);
 
@@ -772,8 +636,8 @@ test_ofs_ipv4(void **state)
     (void) state;
     /* Options: IHL 8, so L4 is 32 bytes after L3. */
     put_eth(&f, ETH_TYPE_IP);
-    put_ipv4(&f, 8, IPPROTO_TCP, 0);
-    put_tcp(&f, 1, 2);
+    put_ipv4(&f, 8, IPPROTO_TCP, 0, 100);
+    put_tcp(&f, 1, 2, 5, 0x002);
     parse(&f, NONE, 14, 46);
 
     /* TCP cut short: L3 but no L4. */
@@ -787,7 +651,7 @@ test_ofs_ipv4(void **state)
     /* IHL below 5: no L3. */
     f.n = 0;
     put_eth(&f, ETH_TYPE_IP);
-    put_ipv4(&f, 4, IPPROTO_UDP, 0);
+    put_ipv4(&f, 4, IPPROTO_UDP, 0, 100);
     put_zeros(&f, 4);
     put_udp(&f, 1, 2);
     parse(&f, NONE, NONE, NONE);
@@ -795,19 +659,19 @@ test_ofs_ipv4(void **state)
     /* First fragment: L4 parsed; a later one: none. */
     f.n = 0;
     put_eth(&f, ETH_TYPE_IP);
-    put_ipv4(&f, 5, IPPROTO_UDP, 0x2000);
+    put_ipv4(&f, 5, IPPROTO_UDP, 0x2000, 100);
     put_udp(&f, 1, 2);
     parse(&f, NONE, 14, 34);
     f.n = 0;
     put_eth(&f, ETH_TYPE_IP);
-    put_ipv4(&f, 5, IPPROTO_UDP, 0x0010);
+    put_ipv4(&f, 5, IPPROTO_UDP, 0x0010, 100);
     put_udp(&f, 1, 2);
     parse(&f, NONE, 14, NONE);
 
     /* ICMP: 8 bytes needed. */
     f.n = 0;
     put_eth(&f, ETH_TYPE_IP);
-    put_ipv4(&f, 5, IPPROTO_ICMP, 0);
+    put_ipv4(&f, 5, IPPROTO_ICMP, 0, 100);
     put8(&f, 8);
     put_zeros(&f, 7);
     parse(&f, NONE, 14, 34);
@@ -816,7 +680,7 @@ test_ofs_ipv4(void **state)
     /* A protocol without L4 fields (GRE): no L4 offset. */
     f.n = 0;
     put_eth(&f, ETH_TYPE_IP);
-    put_ipv4(&f, 5, 47, 0);
+    put_ipv4(&f, 5, 47, 0, 100);
     put_zeros(&f, 8);
     parse(&f, NONE, 14, NONE);
 }
@@ -830,11 +694,11 @@ test_ofs_ipv6(void **state)
     (void) state;
     /* Hop-by-hop (16 bytes), routing (8), first fragment (8), TCP. */
     put_eth(&f, ETH_TYPE_IPV6);
-    put_ipv6(&f, 0);
+    put_ipv6(&f, 0, 0, 0);
     put_ext(&f, 43, 1);
     put_ext(&f, 44, 0);
     put_frag(&f, IPPROTO_TCP, 0, 1);
-    put_tcp(&f, 1, 2);
+    put_tcp(&f, 1, 2, 5, 0x002);
     k = parse(&f, NONE, 14, 14 + 40 + 16 + 8 + 8);
     assert_int_equal(IPPROTO_TCP, k.nw_proto);
     assert_int_equal(FKEY_FRAG_FIRST, k.nw_frag);
@@ -849,7 +713,7 @@ test_ofs_ipv6(void **state)
     /* Later fragment. */
     f.n = 0;
     put_eth(&f, ETH_TYPE_IPV6);
-    put_ipv6(&f, 44);
+    put_ipv6(&f, 0, 0, 44);
     put_frag(&f, IPPROTO_UDP, 100, 0);
     put_udp(&f, 1, 2);
     parse(&f, NONE, 14, NONE);
@@ -857,7 +721,7 @@ test_ofs_ipv6(void **state)
     /* ICMPv6 neighbour solicitation: L4 is the ICMPv6 header. */
     f.n = 0;
     put_eth(&f, ETH_TYPE_IPV6);
-    put_ipv6(&f, IPPROTO_ICMPV6);
+    put_ipv6(&f, 0, 0, IPPROTO_ICMPV6);
     put8(&f, 135);
     put8(&f, 0);
     put_zeros(&f, 6);
@@ -868,7 +732,7 @@ test_ofs_ipv6(void **state)
     /* No next header: L3 only. */
     f.n = 0;
     put_eth(&f, ETH_TYPE_IPV6);
-    put_ipv6(&f, 59);
+    put_ipv6(&f, 0, 0, 59);
     parse(&f, NONE, 14, NONE);
 }
 
@@ -879,7 +743,7 @@ test_ofs_arp(void **state)
 
     (void) state;
     put_eth(&f, ETH_TYPE_ARP);
-    put_arp(&f);
+    put_arp(&f, 1);
     parse(&f, NONE, 14, NONE);
 
     /* One byte short: no ARP fields, no offset. */
@@ -889,7 +753,7 @@ test_ofs_arp(void **state)
     f.n = 0;
     put_eth(&f, ETH_TYPE_VLAN_8021Q);
     put_tag(&f, 1, ETH_TYPE_RARP);
-    put_arp(&f);
+    put_arp(&f, 1);
     parse(&f, NONE, 18, NONE);
 }
 
@@ -905,7 +769,7 @@ test_ofs_after_pull(void **state)
     (void) state;
     put_eth(&f, ETH_TYPE_VLAN_8021Q);
     put_tag(&f, 10, ETH_TYPE_IP);
-    put_ipv4(&f, 5, IPPROTO_UDP, 0);
+    put_ipv4(&f, 5, IPPROTO_UDP, 0, 100);
     put_udp(&f, 1, 2);
 
     p = packet_create(f.b, f.n);

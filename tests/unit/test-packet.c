@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for packet/flow-extract.c.  Frames are built by hand, byte by
- * byte, with the small builder below, so each test shows exactly which
- * bytes are on the wire.  Expected values follow the kernel datapath's
+ * byte, with the small builder in frames.h, so each test shows exactly
+ * which bytes are on the wire.  Expected values follow the kernel datapath's
  * key_extract() (see packet/flow-extract.h); the cases where OVS userspace
  * differs are marked. */
 
@@ -17,62 +17,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-/* A frame under construction. */
-struct frame {
-    uint8_t b[600];
-    size_t n;
-};
+#include "frames.h"
 
-static const uint8_t SRC[6] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05 };
-static const uint8_t DST[6] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15 };
 static const uint8_t ZERO_MAC[6];
-
-static void
-put(struct frame *f, const void *p, size_t n)
-{
-    assert_true(f->n + n <= sizeof f->b);
-    memcpy(f->b + f->n, p, n);
-    f->n += n;
-}
-
-static void
-put8(struct frame *f, uint8_t x)
-{
-    put(f, &x, 1);
-}
-
-static void
-put16(struct frame *f, uint16_t x)
-{
-    be16 y = htons(x);
-
-    put(f, &y, 2);
-}
-
-static void
-put32(struct frame *f, uint32_t x)
-{
-    be32 y = htonl(x);
-
-    put(f, &y, 4);
-}
-
-static void
-put_zeros(struct frame *f, size_t n)
-{
-    while (n--) {
-        put8(f, 0);
-    }
-}
-
-static void
-put_ip6(struct frame *f, const char *s)
-{
-    struct in6_addr a;
-
-    assert_int_equal(1, inet_pton(AF_INET6, s, &a));
-    put(f, &a, sizeof a);
-}
 
 /* Writes 'n' at offset 'ofs' (network order). */
 static void
@@ -82,90 +29,12 @@ poke16(struct frame *f, size_t ofs, uint16_t n)
     f->b[ofs + 1] = n & 0xff;
 }
 
-/* Destination, source, type. */
-static void
-put_eth(struct frame *f, uint16_t type)
-{
-    put(f, DST, 6);
-    put(f, SRC, 6);
-    put16(f, type);
-}
-
-/* An IPv4 header of 'ihl' words, 10.0.0.1 -> 10.0.0.2, total length
- * 'tot_len', options (if any) filled with NOPs. */
-static void
-put_ipv4(struct frame *f, uint8_t ihl, uint8_t proto, uint16_t frag_off,
-         uint16_t tot_len)
-{
-    put8(f, 0x40 | ihl);
-    put8(f, 0xb9);                  /* TOS: DSCP 46, ECN 1. */
-    put16(f, tot_len);
-    put16(f, 0x1234);               /* ID. */
-    put16(f, frag_off);
-    put8(f, 64);                    /* TTL. */
-    put8(f, proto);
-    put16(f, 0);                    /* Checksum: not checked. */
-    put32(f, 0x0a000001);
-    put32(f, 0x0a000002);
-    for (int i = 5; i < ihl && i < 15; i++) {
-        put32(f, 0x01010101);
-    }
-}
-
-/* A TCP header: ports, data offset 'doff' words, the 12-bit flags. */
-static void
-put_tcp(struct frame *f, uint16_t sport, uint16_t dport, uint8_t doff,
-        uint16_t flags)
-{
-    put16(f, sport);
-    put16(f, dport);
-    put32(f, 1);                    /* Sequence. */
-    put32(f, 0);                    /* Ack. */
-    put16(f, (uint16_t) (doff << 12) | (flags & 0x0fff));
-    put16(f, 8192);                 /* Window. */
-    put32(f, 0);                    /* Checksum, urgent pointer. */
-    for (int i = 5; i < doff; i++) {
-        put32(f, 0x01010101);
-    }
-}
-
 static void
 put_ports(struct frame *f, uint16_t sport, uint16_t dport, size_t len)
 {
     put16(f, sport);
     put16(f, dport);
     put_zeros(f, len - 4);
-}
-
-/* An IPv6 header 2001:db8::1 -> 2001:db8::2 with 'nh'; the payload
- * length is fixed up by ipv6_done(). */
-static void
-put_ipv6(struct frame *f, uint8_t tclass, uint32_t label, uint8_t nh)
-{
-    put32(f, (6u << 28) | ((uint32_t) tclass << 20) | label);
-    put16(f, 0);
-    put8(f, nh);
-    put8(f, 64);
-    put_ip6(f, "2001:db8::1");
-    put_ip6(f, "2001:db8::2");
-}
-
-/* A generic extension header of 8 * (len + 1) bytes. */
-static void
-put_ext(struct frame *f, uint8_t nh, uint8_t len)
-{
-    put8(f, nh);
-    put8(f, len);
-    put_zeros(f, 6 + 8 * (size_t) len);
-}
-
-static void
-put_frag(struct frame *f, uint8_t nh, uint16_t offset, int more)
-{
-    put8(f, nh);
-    put8(f, 0);
-    put16(f, (uint16_t) (offset << 3) | (more ? 1 : 0));
-    put32(f, 0xabcd);
 }
 
 static struct flow_key
@@ -251,8 +120,8 @@ test_eth_and_metadata(void **state)
     expected.skb_mark = 5;
     expected.recirc_id = 6;
     expected.dp_hash = 7;
-    memcpy(expected.eth_src, SRC, 6);
-    memcpy(expected.eth_dst, DST, 6);
+    memcpy(expected.eth_src, FRAME_SRC, 6);
+    memcpy(expected.eth_dst, FRAME_DST, 6);
     expected.eth_type = htons(0x88b5);
     assert_memory_equal(&key, &expected, sizeof key);
 
@@ -1222,20 +1091,6 @@ test_icmpv6_and_nd(void **state)
 /* ARP. */
 
 static void
-put_arp(struct frame *f, uint16_t op)
-{
-    put16(f, 1);
-    put16(f, ETH_TYPE_IP);
-    put8(f, 6);
-    put8(f, 4);
-    put16(f, op);
-    put(f, SRC, 6);
-    put32(f, 0x0a000001);
-    put(f, DST, 6);
-    put32(f, 0x0a000002);
-}
-
-static void
 test_arp(void **state)
 {
     static const uint16_t ops[] = { 1, 2, 255, 256, 300, 0xffff };
@@ -1251,8 +1106,8 @@ test_arp(void **state)
         assert_int_equal(ntohs(k.arp_op), ops[i] <= 0xff ? ops[i] : 0);
         assert_int_equal(ntohl(k.addr.ipv4.src), 0x0a000001);
         assert_int_equal(ntohl(k.addr.ipv4.dst), 0x0a000002);
-        assert_memory_equal(k.arp_sha, SRC, 6);
-        assert_memory_equal(k.arp_tha, DST, 6);
+        assert_memory_equal(k.arp_sha, FRAME_SRC, 6);
+        assert_memory_equal(k.arp_tha, FRAME_DST, 6);
         assert_int_equal(k.nw_proto, 0);
 
         /* Every cut point: nothing until all 28 bytes are there. */
