@@ -129,19 +129,27 @@ capacity_for(uint32_t n)
 }
 
 int
-findex_insert_locked(struct findex *fi, uint32_t hash, void *p)
+findex_reserve_locked(struct findex *fi)
 {
     struct findex_array *a = atomic_load_explicit(&fi->arr,
                                                   memory_order_relaxed);
 
     if (2 * ((uint64_t) fi->n_used + 1) > (uint64_t) a->mask + 1) {
-        int error = rebuild(fi, capacity_for(fi->n + 1));
-
-        if (error) {
-            return error;
-        }
-        a = atomic_load_explicit(&fi->arr, memory_order_relaxed);
+        return rebuild(fi, capacity_for(fi->n + 1));
     }
+    return 0;
+}
+
+int
+findex_insert_locked(struct findex *fi, uint32_t hash, void *p)
+{
+    struct findex_array *a;
+    int error = findex_reserve_locked(fi);
+
+    if (error) {
+        return error;
+    }
+    a = atomic_load_explicit(&fi->arr, memory_order_relaxed);
     if (array_put(a, findex_tag(hash), p)) {
         fi->n_used++;
     }

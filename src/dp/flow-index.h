@@ -85,8 +85,14 @@ void findex_uninit(struct findex *fi);
  * using it); 'fi' itself may be reused after findex_init(). */
 void findex_uninit_deferred(struct findex *fi);
 
-/* Adds 'p' under 'hash'.  Returns 0 or -ENOMEM (index unchanged). */
+/* Adds 'p' under 'hash'.  Returns 0 or -ENOMEM (index unchanged).  Right
+ * after a successful findex_reserve_locked() it cannot fail. */
 int findex_insert_locked(struct findex *fi, uint32_t hash, void *p);
+
+/* Makes sure that the next insertion needs no allocation, so that a
+ * caller can prepare several inserts and then publish them all.
+ * Returns: 0, or -ENOMEM (index unchanged). */
+int findex_reserve_locked(struct findex *fi);
 
 /* Removes 'p', stored under 'hash'.  Returns 0 or -ENOENT. */
 int findex_remove_locked(struct findex *fi, uint32_t hash, void *p);

@@ -426,6 +426,9 @@ subtable_unlink(struct ftbl *t, struct ftbl_subtable *st)
 
 /* ---- Dump slots. ---- */
 
+/* Reserves the lowest free slot number for 'flow' (growing the array if
+ * needed) and sets flow->slot; slot_publish() then makes it visible.
+ * Returns 0 or -ENOMEM. */
 static int
 slot_alloc(struct ftbl *t, struct dp_flow *flow)
 {
@@ -468,9 +471,19 @@ slot_alloc(struct ftbl *t, struct dp_flow *flow)
     t->slot_used[i / 64] |= 1ULL << (i % 64);
     t->slot_low = i + 1;
     flow->slot = i;
-    /* Release: the flow is fully built before a dump can see it. */
-    atomic_store_explicit(&slots->f[i], flow, memory_order_release);
     return 0;
+}
+
+/* Makes 'flow', whose slot slot_alloc() reserved, visible to dumps and to
+ * the exact-match cache. */
+static void
+slot_publish(struct ftbl *t, struct dp_flow *flow)
+{
+    struct ftbl_slots *slots = atomic_load_explicit(&t->slots,
+                                                    memory_order_relaxed);
+
+    /* Release: the flow is fully built before a reader can see it. */
+    atomic_store_explicit(&slots->f[flow->slot], flow, memory_order_release);
 }
 
 static void
@@ -564,33 +577,31 @@ ftbl_insert_locked(struct ftbl *t, struct dp_flow *flow,
         }
         created = true;
     }
-    /* Complete the flow before any index publishes it. */
+    /* Complete the flow (subtable, slot number) and reserve room in both
+     * indexes before anything publishes it: once readers can see the
+     * flow, nothing can fail, so a failed insert was never visible. */
     flow->subtable = st;
     atomic_fetch_add_explicit(&st->refcnt, 1, memory_order_relaxed);
-    error = findex_insert_locked(&st->index, flow->hash, flow);
+    error = findex_reserve_locked(&st->index);
+    if (!error && flow->has_ufid) {
+        error = findex_reserve_locked(&t->ufids);
+    }
+    if (!error) {
+        error = slot_alloc(t, flow);
+    }
     if (error) {
         goto err_subtable;
     }
-    if (flow->has_ufid) {
-        error = findex_insert_locked(&t->ufids, flow->ufid_hash, flow);
-        if (error) {
-            goto err_index;
-        }
+    if (findex_insert_locked(&st->index, flow->hash, flow)
+        || (flow->has_ufid
+            && findex_insert_locked(&t->ufids, flow->ufid_hash, flow))) {
+        abort();                /* Reserved above: cannot happen. */
     }
-    error = slot_alloc(t, flow);
-    if (error) {
-        goto err_ufid;
-    }
+    slot_publish(t, flow);
     atomic_store_explicit(&t->n_flows, ftbl_count(t) + 1,
                           memory_order_relaxed);
     return 0;
 
-err_ufid:
-    if (flow->has_ufid) {
-        findex_remove_locked(&t->ufids, flow->ufid_hash, flow);
-    }
-err_index:
-    findex_remove_locked(&st->index, flow->hash, flow);
 err_subtable:
     flow->subtable = NULL;
     atomic_fetch_sub_explicit(&st->refcnt, 1, memory_order_relaxed);

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -637,6 +638,124 @@ test_packets(void **state)
     dp_thread_destroy(thr);
 }
 
+/* Stress: two packet threads poll their own looping ports while the
+ * writer installs, changes, clears and deletes the flows they hit (and
+ * dumps).  Run under ASan here and under TSan in the 'tsan' suite. */
+struct pkt_stress {
+    struct datapath *dp;
+    uint32_t port;
+    _Atomic bool *stop;
+    uint64_t polled;
+};
+
+static void *
+pkt_thread(void *arg)
+{
+    struct pkt_stress *ps = arg;
+    struct dp_thread *thr;
+
+    qsbr_register();
+    thr = dp_thread_create(ps->dp, NULL);
+    assert_non_null(thr);
+    while (!atomic_load(ps->stop)) {
+        int n = dp_poll(thr, ps->port);
+
+        ps->polled += n > 0 ? (uint64_t) n : 0;
+        dp_thread_quiesce(thr);
+    }
+    dp_thread_destroy(thr);
+    qsbr_unregister();
+    return NULL;
+}
+
+static int
+drop_upcall(void *aux, struct dp_upcall *u)
+{
+    (void) aux;
+    dp_upcall_free(u);
+    return 0;
+}
+
+static void
+test_packet_stress(void **state)
+{
+    enum { FLOWS = 64 };
+    struct fixture *fx = *state;
+    _Atomic bool stop = false;
+    struct pkt_stress ps[2];
+    pthread_t th[2];
+    struct errbuf err;
+    uint8_t frame[60];
+    struct dp_flow_info info;
+    uint32_t out = 9;
+
+    assert_int_equal(dp_port_add(fx->dp, "dummy", "out", "capture=false",
+                                 &out, &err), 0);
+    dp_set_upcall_handler(fx->dp, drop_upcall, NULL);
+    for (int i = 0; i < 2; i++) {
+        uint32_t no = (uint32_t) (i + 1);
+        char name[8];
+
+        snprintf(name, sizeof name, "in%d", i);
+        assert_int_equal(dp_port_add(fx->dp, "dummy", name, "loop=true",
+                                     &no, &err), 0);
+        for (int f = 0; f < FLOWS; f++) {
+            tu_udp_frame(frame, sizeof frame, 0x0a000001,
+                         0x0a000000u | ((uint32_t) f << 8), 1, 2);
+            port_dummy_inject(dp_port_get(fx->dp, no), frame, sizeof frame);
+        }
+        ps[i] = (struct pkt_stress) { fx->dp, no, &stop, 0 };
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_create(&th[i], NULL, pkt_thread, &ps[i]);
+    }
+    uint8_t acts9[16];
+    size_t acts9_len = tu_parse_actions("9", acts9, sizeof acts9);
+    for (int round = 0; round < 300; round++) {
+        for (int f = 0; f < FLOWS; f++) {
+            struct flow_key k = fx->ka;
+            struct ufid u = { 1, { (uint8_t) f } };
+            struct dp_flow_req r = req_for(&k, &fx->ma, &u, acts9,
+                                           acts9_len);
+
+            k.in_port = (uint32_t) (1 + f % 2);
+            k.addr.ipv4.dst = htonl(0x0a000000u | ((uint32_t) f << 8));
+            switch ((round + f) % 4) {
+            case 0:
+                dp_flow_new(fx->dp, &r, 0, NULL, &err);
+                break;
+            case 1:
+                r.clear = true;
+                dp_flow_set(fx->dp, &r, &info, &err);
+                break;
+            case 2:
+                dp_flow_get(fx->dp, &r, &info, &err);
+                break;
+            default:
+                dp_flow_del(fx->dp, &r, &info, &err);
+                break;
+            }
+        }
+        uint64_t cursor = 0;
+        struct dp_flow_info infos[16];
+        while (dp_flow_dump_at(fx->dp, &cursor, 0, infos, 16) > 0) {
+            continue;
+        }
+        qsbr_quiesce();
+    }
+    atomic_store(&stop, true);
+    qsbr_offline();
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+    }
+    qsbr_online();
+    assert_true(ps[0].polled > 0 && ps[1].polled > 0);
+    struct dp_stats st;
+    dp_get_stats(fx->dp, &st);
+    assert_int_equal(st.n_hit + st.n_missed, ps[0].polled + ps[1].polled);
+    dp_set_upcall_handler(fx->dp, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -649,6 +768,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dump_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_packet_stress, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
