@@ -22,6 +22,9 @@
 #include "port/port.h"
 
 #define DP_DEFAULT_MAX_THREADS 8
+
+_Static_assert(PKT_BATCH_MAX <= PKT_BATCH_LOOKUP_MAX,
+               "a batch must fit the lookup arrays");
 #define DP_RERANK_INTERVAL_MS 1000
 
 /* A port as the datapath holds it. */
@@ -55,7 +58,6 @@ struct dp_thread {
     struct emc *emc;                    /* NULL: cache off. */
     uint32_t rng;
     uint64_t now_ms;
-    uint64_t next_rerank_ms;
     struct dpx_env env;
     struct dp_counters c;
 };
@@ -67,6 +69,7 @@ struct datapath {
     _Atomic(struct dp_ports *) ports;
     _Atomic uint32_t user_features;
     _Atomic uint32_t flow_limit;
+    _Atomic uint64_t next_rerank_ms;    /* When subtables are next ranked. */
     uint32_t max_threads;
 
     _Atomic(struct dp_upcall_sink *) sink;  /* Upcall handler. */
@@ -519,15 +522,11 @@ flow_info(const struct datapath *dp, const struct dp_flow *flow,
      * the others (seed 000). */
     info->has_key = !(ufid_flags & OVS_UFID_F_OMIT_KEY) || !flow->has_ufid;
     if (info->has_key) {
-        info->key = flow->cold->key;
         if (flow->has_ufid) {
             /* A UFID flow reports its masked key, like the kernel. */
-            uint8_t *k = (uint8_t *) &info->key;
-            const uint8_t *m = (const uint8_t *) &mask->bits;
-
-            for (size_t i = 0; i < sizeof info->key; i++) {
-                k[i] &= m[i];
-            }
+            fkey_mask_apply(&info->key, &flow->cold->key, mask);
+        } else {
+            info->key = flow->cold->key;
         }
     }
     info->has_mask = !(ufid_flags & OVS_UFID_F_OMIT_MASK);
@@ -606,20 +605,25 @@ dp_flow_new(struct datapath *dp, const struct dp_flow_req *req,
         errbuf_set(err, "flow key attribute not present in new flow");
         return -EINVAL;
     }
+    if (!req->has_actions) {
+        errbuf_set(err, "flow actions attribute not present in new flow");
+        return -EINVAL;
+    }
     if (ufid && ufid->len > UFID_MAX_LEN) {
         errbuf_set(err, "UFID longer than %d bytes", UFID_MAX_LEN);
         return -EINVAL;
     }
     error = install_mask(req->key, req->mask, &mask, err);
-    if (!error) {
-        error = check_actions(req->actions, req->actions_len, req->key, err);
-    }
     if (error) {
         return error;
     }
-    masked = *req->key;
-    for (size_t i = 0; i < sizeof masked; i++) {
-        ((uint8_t *) &masked)[i] &= ((const uint8_t *) &mask.bits)[i];
+    /* Actions are checked against what the flow matches, the masked key,
+     * as the kernel does: set(udp()) on a flow that does not match UDP
+     * is refused, not run on packets without a UDP header. */
+    fkey_mask_apply(&masked, req->key, &mask);
+    error = check_actions(req->actions, req->actions_len, &masked, err);
+    if (error) {
+        return error;
     }
 
     wmutex_lock(&dp->mutex);
@@ -687,8 +691,10 @@ dp_flow_set(struct datapath *dp, const struct dp_flow_req *req,
         goto out;
     }
     if (req->has_actions) {
-        error = check_actions(req->actions, req->actions_len, &flow->cold->key,
-                              err);
+        struct flow_key masked;
+
+        fkey_mask_apply(&masked, &flow->cold->key, ftbl_flow_mask(flow));
+        error = check_actions(req->actions, req->actions_len, &masked, err);
         if (!error) {
             error = ftbl_set_actions_locked(flow, req->actions,
                                             req->actions_len);
@@ -1136,6 +1142,25 @@ dp_process(struct dp_thread *thr, struct pkt_batch *batch, int depth)
     }
 }
 
+/* Re-ranks the subtables about once a second, from whichever packet
+ * thread first sees the time has come (one per datapath, whatever the
+ * number of threads), if the writer mutex is free. */
+static void
+maybe_rerank(struct datapath *dp, uint64_t now)
+{
+    uint64_t next = atomic_load_explicit(&dp->next_rerank_ms,
+                                         memory_order_relaxed);
+
+    if (now >= next
+        && atomic_compare_exchange_strong_explicit(
+               &dp->next_rerank_ms, &next, now + DP_RERANK_INTERVAL_MS,
+               memory_order_relaxed, memory_order_relaxed)
+        && wmutex_trylock(&dp->mutex)) {
+        ftbl_rerank_locked(dp->ftbl);
+        wmutex_unlock(&dp->mutex);
+    }
+}
+
 void
 dp_input(struct dp_thread *thr, uint32_t in_port, struct pkt_batch *batch)
 {
@@ -1147,13 +1172,7 @@ dp_input(struct dp_thread *thr, uint32_t in_port, struct pkt_batch *batch)
         md->in_port = in_port;
     }
     dp_process(thr, batch, 0);
-    if (thr->now_ms >= thr->next_rerank_ms) {
-        thr->next_rerank_ms = thr->now_ms + DP_RERANK_INTERVAL_MS;
-        if (wmutex_trylock(&thr->dp->mutex)) {
-            ftbl_rerank_locked(thr->dp->ftbl);
-            wmutex_unlock(&thr->dp->mutex);
-        }
-    }
+    maybe_rerank(thr->dp, thr->now_ms);
 }
 
 int

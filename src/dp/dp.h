@@ -23,10 +23,12 @@
  *     as installed, which the datapath keeps).
  *   - dp_flow_new(): if no flow has the UFID and no flow's mask matches the
  *     new masked key, the flow is created.  Otherwise, with DP_FLOW_EXCL
- *     it fails with -EEXIST; without, it is a modification when the
- *     existing flow has the same identifier (same UFID; or, for flows
- *     without UFID, same unmasked key and mask), and -ENOENT otherwise
- *     (an overlapping flow with another identifier).
+ *     it fails with -EEXIST; without, it is a modification of the
+ *     existing flow's actions when that flow has the same identifier
+ *     (same UFID; or, for flows without UFID, same unmasked key whatever
+ *     its mask: the requested mask is then ignored, as in the kernel),
+ *     and -ENOENT otherwise (an overlapping flow with another
+ *     identifier).  Actions are checked against the masked key.
  *   - dp_flow_set(), dp_flow_get(), dp_flow_del(): by UFID when one is
  *     given (the key is then ignored), else by unmasked key; -ENOENT when
  *     there is no such flow.
@@ -218,10 +220,12 @@ struct dp_flow_info {
 };
 
 /* OVS_FLOW_CMD_NEW: creates a flow or (without DP_FLOW_EXCL) modifies the
- * actions of the flow with the same identifier (see the essay).  'reply'
+ * actions of the flow with the same identifier (see the essay).  The
+ * actions are required (req->has_actions; an empty list drops).  'reply'
  * (may be NULL) receives the flow after the change.
  * Returns: 0 created, 1 modified; -EEXIST; -ENOENT (overlaps a flow with
- * another identifier); -EINVAL (no key, bad UFID length, bad actions);
+ * another identifier); -EINVAL (no key, no actions, bad UFID length, bad
+ * actions);
  * -EOPNOTSUPP (an action this build does not execute); -EFBIG (flow
  * limit); -ENOMEM.  The reason is in 'err'. */
 int dp_flow_new(struct datapath *dp, const struct dp_flow_req *req,
@@ -230,7 +234,7 @@ int dp_flow_new(struct datapath *dp, const struct dp_flow_req *req,
 
 /* OVS_FLOW_CMD_SET: replaces the actions (if req->has_actions) and/or
  * clears the statistics (req->clear) of an existing flow.
- * Returns: 0; -ENOENT; -EINVAL; -EOPNOTSUPP. */
+ * Returns: 0; -ENOENT; -EINVAL; -EOPNOTSUPP; -ENOMEM. */
 int dp_flow_set(struct datapath *dp, const struct dp_flow_req *req,
                 struct dp_flow_info *reply, struct errbuf *err);
 
@@ -279,8 +283,8 @@ struct dp_thread_config {
     uint32_t emc_insert_inv_prob;   /* Insert 1 in N misses; 0 = 100. */
 };
 
-/* Returns: the thread state, or NULL (-ENOSPC: max_threads reached; or
- * out of memory).  'cfg' may be NULL for defaults. */
+/* Returns: the thread state, or NULL if 'max_threads' thread states
+ * exist already or memory ran out.  'cfg' may be NULL for defaults. */
 struct dp_thread *dp_thread_create(struct datapath *dp,
                                    const struct dp_thread_config *cfg);
 void dp_thread_destroy(struct dp_thread *thr);

@@ -83,11 +83,10 @@ emc_lookup(const struct emc *emc, const struct ftbl *t,
 
     for (uint32_t w = 0; w < EMC_WAYS; w++) {
         if (b->hash[w] == hash && b->slot1[w]) {
+            /* The only way with this hash (emc_insert()). */
             struct dp_flow *f = ftbl_slot_get(t, b->slot1[w] - 1);
 
-            if (f && ftbl_flow_matches(f, key)) {
-                return f;
-            }
+            return f && ftbl_flow_matches(f, key) ? f : NULL;
         }
     }
     return NULL;
@@ -103,8 +102,7 @@ emc_lookup_batch(const struct emc *emc, const struct ftbl *t,
 
     /* Three passes, so that the misses of all packets overlap: find the
      * way whose hash matches and prefetch the flow's slot; load the flow
-     * pointer and prefetch the flow; check the flow.  A packet whose
-     * first matching way fails takes the one-at-a-time path. */
+     * pointer and prefetch the flow; check the flow. */
     for (size_t i = 0; i < n; i++) {
         const struct emc_bucket *b = bucket(emc, hashes[i]);
 
@@ -130,8 +128,10 @@ emc_lookup_batch(const struct emc *emc, const struct ftbl *t,
         }
     }
     for (size_t i = 0; i < n; i++) {
+        /* A bucket holds a hash at most once (emc_insert()), so a way
+         * that does not match is the only candidate: a miss. */
         if (flows[i] && !ftbl_flow_matches(flows[i], keys[i])) {
-            flows[i] = emc_lookup(emc, t, keys[i], hashes[i]);
+            flows[i] = NULL;
         }
         found += flows[i] != NULL;
     }

@@ -29,6 +29,9 @@
 struct dpx_ctx {
     const struct dpx_env *env;
     uint32_t drops[DP_N_DROP_REASONS];  /* Counted here, reported once. */
+    uint32_t in_sample;                 /* sample() lists being run: a
+                                         * packet whose list ends inside
+                                         * one was observed, not dropped. */
 };
 
 typedef enum dp_drop_reason dpx_edit_fn(struct packet *, struct flow_key *,

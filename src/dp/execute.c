@@ -48,16 +48,19 @@ struct xbatch {
 };
 
 static void exec_list(struct dpx_ctx *x, struct pkt_batch *b,
-                      struct flow_key *keys, const void *acts, size_t len,
-                      bool silent_end);
+                      struct flow_key *keys, const void *acts, size_t len);
 
 /* ---- Batches. ---- */
 
+/* Frees 'p' and counts it under 'r'; DP_N_DROP_REASONS counts nothing
+ * (a packet that ended quietly, see x->in_sample). */
 static void
 drop_packet(struct dpx_ctx *x, struct packet *p, enum dp_drop_reason r)
 {
     packet_free(p);
-    x->drops[r]++;
+    if (r < DP_N_DROP_REASONS) {
+        x->drops[r]++;
+    }
 }
 
 static void
@@ -126,7 +129,7 @@ split_batch(struct dpx_ctx *x, struct pkt_batch *b, struct flow_key *keys,
 static NOINLINE void
 exec_on_copies(struct dpx_ctx *x, const struct pkt_batch *b,
                const struct flow_key *keys, uint32_t sel, const void *acts,
-               size_t len, bool silent_end)
+               size_t len)
 {
     struct xbatch sub;
 
@@ -146,7 +149,7 @@ exec_on_copies(struct dpx_ctx *x, const struct pkt_batch *b,
         pkt_batch_add(&sub.b, c);
     }
     if (sub.b.n) {
-        exec_list(x, &sub.b, sub.keys, acts, len, silent_end);
+        exec_list(x, &sub.b, sub.keys, acts, len);
     }
 }
 
@@ -494,17 +497,24 @@ do_sample(struct dpx_ctx *x, struct pkt_batch *b, struct flow_key *keys,
             sel |= UINT32_C(1) << i;
         }
     }
+    /* Packets that end inside a sample() list, at any depth of nested
+     * lists, were observed (sFlow, IPFIX), not dropped: the kernel
+     * consumes them quietly, and so do we (x->in_sample). */
+    x->in_sample++;
     if (last) {
-        /* The packets themselves: those not taken end here. */
-        split_batch(x, b, keys, sel, NULL, DP_DROP_ACTION_DROP);
-        exec_list(x, b, keys, dpx_attr_data(list), dpx_attr_len(list),
-                  false);
-        return;
+        /* The packets themselves: those not taken end here, counted
+         * unless this sample() is itself inside one. */
+        if (x->in_sample > 1) {
+            split_batch(x, b, keys, sel, NULL, DP_N_DROP_REASONS);
+        } else {
+            split_batch(x, b, keys, sel, NULL, DP_DROP_ACTION_DROP);
+        }
+        exec_list(x, b, keys, dpx_attr_data(list), dpx_attr_len(list));
+    } else {
+        exec_on_copies(x, b, keys, sel, dpx_attr_data(list),
+                       dpx_attr_len(list));
     }
-    /* Copies, for observation (sFlow, IPFIX): the kernel consumes them
-     * quietly when their list ends, and so do we. */
-    exec_on_copies(x, b, keys, sel, dpx_attr_data(list), dpx_attr_len(list),
-                   true);
+    x->in_sample--;
 }
 
 static void
@@ -512,10 +522,10 @@ do_clone(struct dpx_ctx *x, struct pkt_batch *b, struct flow_key *keys,
          const struct nlattr *a, bool last)
 {
     if (last) {
-        exec_list(x, b, keys, dpx_attr_data(a), dpx_attr_len(a), false);
+        exec_list(x, b, keys, dpx_attr_data(a), dpx_attr_len(a));
     } else {
         exec_on_copies(x, b, keys, all_of(b), dpx_attr_data(a),
-                       dpx_attr_len(a), false);
+                       dpx_attr_len(a));
     }
 }
 
@@ -540,19 +550,19 @@ do_check_pkt_len(struct dpx_ctx *x, struct pkt_batch *b,
     }
     if (!last) {
         exec_on_copies(x, b, keys, le_sel, dpx_attr_data(le),
-                       dpx_attr_len(le), false);
+                       dpx_attr_len(le));
         exec_on_copies(x, b, keys, all_of(b) & ~le_sel, dpx_attr_data(gt),
-                       dpx_attr_len(gt), false);
+                       dpx_attr_len(gt));
         return;
     }
     gt_part.b.n = 0;
     split_batch(x, b, keys, le_sel, &gt_part, DP_N_DROP_REASONS);
     if (b->n) {
-        exec_list(x, b, keys, dpx_attr_data(le), dpx_attr_len(le), false);
+        exec_list(x, b, keys, dpx_attr_data(le), dpx_attr_len(le));
     }
     if (gt_part.b.n) {
         exec_list(x, &gt_part.b, gt_part.keys, dpx_attr_data(gt),
-                  dpx_attr_len(gt), false);
+                  dpx_attr_len(gt));
     }
 }
 
@@ -566,6 +576,12 @@ dec_ttl_one(struct packet *p, struct flow_key *key)
 
     if (!ipv6 && key->eth_type != htons(ETH_TYPE_IP)) {
         return DPX_KEEP;        /* Not IP: nothing to do (kernel). */
+    }
+    if (key->vlan[1].tci & htons(VLAN_CFI)) {
+        /* Two tags: the kernel leaves skb->protocol at the inner TPID
+         * (key_extract(), for skb_vlan_pop()), so its dec_ttl sees no IP
+         * packet and does nothing.  So do we. */
+        return DPX_KEEP;
     }
     if (p->l3_ofs == PKT_OFS_NONE) {
         return DP_DROP_MALFORMED;
@@ -623,7 +639,7 @@ do_dec_ttl(struct dpx_ctx *x, struct pkt_batch *b, struct flow_key *keys,
         drop_batch(x, &expired.b, DP_DROP_TTL_EXPIRED);
     } else {
         exec_list(x, &expired.b, expired.keys, dpx_attr_data(list),
-                  dpx_attr_len(list), false);
+                  dpx_attr_len(list));
     }
 }
 
@@ -631,7 +647,7 @@ do_dec_ttl(struct dpx_ctx *x, struct pkt_batch *b, struct flow_key *keys,
 
 static void
 exec_list(struct dpx_ctx *x, struct pkt_batch *b, struct flow_key *keys,
-          const void *acts, size_t len, bool silent_end)
+          const void *acts, size_t len)
 {
     const struct nlattr *a = acts;
     size_t rem = len;
@@ -704,7 +720,7 @@ exec_list(struct dpx_ctx *x, struct pkt_batch *b, struct flow_key *keys,
 
     /* Packets still here reached the end of the list without leaving. */
     if (b->n) {
-        if (silent_end) {
+        if (x->in_sample) {
             pkt_batch_free(b);
         } else {
             drop_batch(x, b, DP_DROP_ACTION_DROP);
@@ -720,8 +736,9 @@ dpx_execute(const struct dpx_env *env, struct pkt_batch *batch,
 
     x.env = env;
     memset(x.drops, 0, sizeof x.drops);
+    x.in_sample = 0;
     if (batch->n) {
-        exec_list(&x, batch, keys, acts, len, false);
+        exec_list(&x, batch, keys, acts, len);
     }
     for (int r = 0; r < DP_N_DROP_REASONS; r++) {
         if (x.drops[r]) {

@@ -58,22 +58,30 @@ mhash_finish(uint64_t h)
     return (uint32_t) h;
 }
 
-/* Computes the masked words of 'key' under 'st' into 'out' and returns
- * their hash. */
+/* Computes the 'n' masked words of 'key' (words[i] masked with
+ * mwords[i]) into 'out' and returns their hash.  The one definition of a
+ * masked key and its hash, for flows and probes alike. */
 static inline uint32_t
-subtable_mask_key(const struct ftbl_subtable *st, const struct flow_key *key,
-                  uint64_t *out)
+mask_key(const uint8_t *words, const uint64_t *mwords, uint32_t n,
+         const struct flow_key *key, uint64_t *out)
 {
     const ftbl_key_word *kw = key_words(key);
-    uint64_t h = st->n_words;
+    uint64_t h = n;
 
-    for (uint32_t i = 0; i < st->n_words; i++) {
-        uint64_t w = kw[st->words[i]] & st->mwords[i];
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t w = kw[words[i]] & mwords[i];
 
         out[i] = w;
         h = mhash_add(h, w);
     }
     return mhash_finish(h);
+}
+
+static inline uint32_t
+subtable_mask_key(const struct ftbl_subtable *st, const struct flow_key *key,
+                  uint64_t *out)
+{
+    return mask_key(st->words, st->mwords, st->n_words, key, out);
 }
 
 static inline bool
@@ -279,9 +287,7 @@ ftbl_flow_create(struct ftbl *t, const struct flow_key *key,
                                * sizeof(struct ftbl_stats_slot), 8);
     size_t size = align_up(cold_ofs + sizeof(struct dp_flow_cold), 64);
     struct dp_flow *f = aligned_alloc(64, size);
-    const ftbl_key_word *kw = key_words(key);
     struct ftbl_actions *a;
-    uint64_t h = n;
 
     if (!f) {
         return NULL;
@@ -297,11 +303,7 @@ ftbl_flow_create(struct ftbl *t, const struct flow_key *key,
     f->stats = (struct ftbl_stats_slot *) (void *) ((char *) f + stats_ofs);
     f->cold = (struct dp_flow_cold *) (void *) ((char *) f + cold_ofs);
     f->cold->flow = f;
-    for (uint32_t i = 0; i < n; i++) {
-        f->mkey[i] = kw[words[i]] & mwords[i];
-        h = mhash_add(h, f->mkey[i]);
-    }
-    f->hash = mhash_finish(h);
+    f->hash = mask_key(words, mwords, n, key, f->mkey);
     f->cold->key = *key;
     if (ufid && ufid->len) {
         f->has_ufid = true;
@@ -411,8 +413,8 @@ subtable_unlink(struct ftbl *t, struct ftbl_subtable *st)
 
     if (!pv) {
         /* Out of memory: an empty subtable costs probes, not
-         * correctness.  It is removed by the next change that can
-         * allocate (ftbl_rerank_locked() retries). */
+         * correctness.  The next ftbl_rerank_locked() that can allocate
+         * takes it out. */
         return;
     }
     for (uint32_t i = 0; i < old->n; i++) {
@@ -651,7 +653,11 @@ ftbl_set_actions_locked(struct dp_flow *flow, const void *acts, size_t len)
     }
     /* Release: packet threads load the list with acquire. */
     old = atomic_exchange_explicit(&flow->actions, a, memory_order_acq_rel);
-    qsbr_defer(&old->rcu, actions_free_cb);
+    if (!old->embedded) {
+        qsbr_defer(&old->rcu, actions_free_cb);
+    }
+    /* An embedded list lives as long as its flow, which outlives every
+     * reader that could still hold the list. */
     return 0;
 }
 
@@ -832,7 +838,17 @@ ftbl_rerank_locked(struct ftbl *t)
     if (!pv) {
         return;
     }
-    memcpy(pv->st, old->st, old->n * sizeof pv->st[0]);
+    /* Empty subtables (left by a subtable_unlink() that ran out of memory)
+     * leave the order here. */
+    pv->n = 0;
+    for (uint32_t i = 0; i < old->n; i++) {
+        if (findex_count(&old->st[i]->index)) {
+            pv->st[pv->n++] = old->st[i];
+        } else {
+            qsbr_defer(&old->st[i]->rcu, subtable_unrank_cb);
+            changed = true;
+        }
+    }
     /* Insertion sort, stable, by descending score: few subtables, and
      * usually already in order. */
     for (uint32_t i = 1; i < pv->n; i++) {

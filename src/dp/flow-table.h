@@ -170,7 +170,8 @@ void ftbl_flow_discard(struct ftbl *t, struct dp_flow *flow);
 /* Inserts 'flow' (from ftbl_flow_create() with the same 'mask') into the
  * subtable for 'mask', creating it if needed.  The caller has checked
  * that no flow has its UFID or its masked key.
- * Returns: 0, or -ENOMEM with the table unchanged. */
+ * Returns: 0, or -ENOMEM with no flow added (a subtable made for it may
+ * stay, empty, until the next ftbl_rerank_locked()). */
 int ftbl_insert_locked(struct ftbl *t, struct dp_flow *flow,
                        const struct flow_mask *mask);
 

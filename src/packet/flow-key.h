@@ -220,6 +220,20 @@ fkey_icmp_code(const struct flow_key *k)
     return (uint8_t) ntohs(k->tp_dst);
 }
 
+/* Sets 'out' to 'key' with every bit that 'mask' wildcards cleared. */
+static inline void
+fkey_mask_apply(struct flow_key *out, const struct flow_key *key,
+                const struct flow_mask *mask)
+{
+    const uint8_t *k = (const uint8_t *) key;
+    const uint8_t *m = (const uint8_t *) &mask->bits;
+    uint8_t *o = (uint8_t *) out;
+
+    for (size_t i = 0; i < sizeof *key; i++) {
+        o[i] = k[i] & m[i];
+    }
+}
+
 /* Returns true if 'eth_type' (network order) is a VLAN TPID. */
 static inline int
 fkey_eth_type_is_vlan(be16 eth_type)

@@ -340,6 +340,33 @@ test_limit_and_actions(void **state)
     len = tu_parse_actions("set(tcp(src=1,dst=2))", acts, sizeof acts);
     r.actions_len = len;
     assert_int_equal(dp_flow_new(fx->dp, &r, 0, &info, &err), -EINVAL);
+
+    /* ... judged on the masked key, as the kernel does: a UDP key whose
+     * mask matches only in_port is no UDP flow, so set(udp) is refused
+     * (it would meet packets without a UDP header). */
+    dp_flow_flush(fx->dp);
+    struct flow_mask port_only;
+    memset(&port_only, 0, sizeof port_only);
+    port_only.bits.in_port = UINT32_MAX;
+    len = tu_parse_actions("set(udp(src=7,dst=8)),2", acts, sizeof acts);
+    r.mask = &port_only;
+    r.actions_len = len;
+    assert_int_equal(dp_flow_new(fx->dp, &r, 0, &info, &err), -EINVAL);
+    r.mask = &fx->ma;
+    assert_int_equal(dp_flow_new(fx->dp, &r, 0, &info, &err), 0);
+    r.mask = &port_only;
+    struct dp_flow_req rs = req_for(&fx->kb, &port_only, NULL, acts, len);
+    rs.actions_len = tu_parse_actions("2", acts + 128, 64);
+    rs.actions = acts + 128;
+    assert_int_equal(dp_flow_new(fx->dp, &rs, 0, &info, &err), 0);
+    rs.actions = acts;
+    rs.actions_len = len;
+    assert_int_equal(dp_flow_set(fx->dp, &rs, &info, &err), -EINVAL);
+    dp_flow_flush(fx->dp);
+
+    /* NEW needs actions (the kernel's "Flow actions attr not present"). */
+    struct dp_flow_req noacts = req_for(&fx->ka, &fx->ma, NULL, NULL, 0);
+    assert_int_equal(dp_flow_new(fx->dp, &noacts, 0, &info, &err), -EINVAL);
     dp_flow_flush(fx->dp);
     struct dp_stats st;
     dp_get_stats(fx->dp, &st);

@@ -866,6 +866,26 @@ test_sample_clone(void **state)
     r = run("sample(sample=0%,actions(1))", &f, 3, 0, 0);
     assert_int_equal(r->drops[DP_DROP_ACTION_DROP], 3);
     free(r);
+    /* Lists nested inside a sample() inherit that: their ends are not
+     * drops either, copies or not, taken or not. */
+    r = run("sample(sample=100%,actions(clone(set(skb_mark(1))))),2", &f, 1,
+            0, 0);
+    assert_int_equal(total_drops(r), 0);
+    assert_int_equal(r->n_out, 1);
+    free(r);
+    r = run("sample(sample=100%,actions(check_pkt_len(size=10,"
+            "gt(set(skb_mark(1))),le(drop)),1)),2", &f, 1, 0, 0);
+    assert_int_equal(total_drops(r), 0);
+    assert_int_equal(r->n_out, 2);
+    free(r);
+    r = run("sample(sample=100%,actions(sample(sample=0%,actions(1)))),2",
+            &f, 1, 0, 0);
+    assert_int_equal(total_drops(r), 0);
+    free(r);
+    /* Outside any sample(), the same clone() end is a drop. */
+    r = run("clone(set(skb_mark(1))),2", &f, 1, 0, 0);
+    assert_int_equal(r->drops[DP_DROP_ACTION_DROP], 1);
+    free(r);
 
     /* clone: edits stay inside. */
     r = run("clone(set(ipv4(ttl=1)),1),2", &f, 1, 0, 0);
@@ -949,6 +969,16 @@ test_dec_ttl(void **state)
     build_ipv6_udp(&f, 200, 0);
     r = run("dec_ttl(le_1(drop)),1", &f, 1, 0, 0);
     assert_int_equal(r->out[0].bytes[21], 199);
+    free(r);
+
+    /* Two VLAN tags: the kernel's dec_ttl sees no IP packet (skb->protocol
+     * is the inner TPID), leaves the TTL alone and does not expire it. */
+    build_ipv4(&f, 6, 1, 0, false);
+    r = run("push_vlan(vid=5,pcp=0),push_vlan(tpid=0x88a8,vid=6,pcp=0),"
+            "dec_ttl(le_1(drop)),1", &f, 1, 0, 0);
+    assert_int_equal(r->n_out, 1);
+    assert_int_equal(r->out[0].bytes[14 + 8 + 8], 1);   /* TTL still 1. */
+    assert_int_equal(total_drops(r), 0);
     free(r);
 }
 
