@@ -17,7 +17,6 @@
 #include "packet/flow-key.h"
 
 #define ETH_HEADER_LEN  14      /* trunc() may not cut below this. */
-#define ETH_TYPE_TEB    0x6558  /* Transparent Ethernet bridging. */
 #define TUN_OPTS_MAX    255     /* Kernel IP_TUNNEL_OPTS_MAX. */
 #define NSH_MD2_MAX     248     /* Kernel NSH_CTX_HDRS_MAX_LEN. */
 #define CT_HELPER_MAX   16      /* Kernel NF_CT_HELPER_NAME_LEN. */

@@ -19,8 +19,6 @@
 #include "dp/execute-private.h"
 #include "packet/packet-edit.h"
 
-#define ETH_TYPE_TEB 0x6558     /* Transparent Ethernet bridging. */
-#define MPLS_BOS     0x00000100 /* Bottom-of-stack bit of an LSE. */
 
 /* What pedit_*() errors mean for the packet. */
 static enum dp_drop_reason
@@ -231,7 +229,7 @@ set_mpls_one(struct packet *p, struct flow_key *key, const void *arg)
     }
     lse = MASKED(old, s->v, s->m);
     pedit_set_mpls_lse(p, l2, lse);
-    if (key->n_mpls && !((lse ^ old) & htonl(MPLS_BOS))) {
+    if (key->n_mpls && !((lse ^ old) & htonl(MPLS_BOS_BIT))) {
         key->mpls_lse[0] = lse;
         return DPX_KEEP;
     }

@@ -37,7 +37,6 @@ _Static_assert(FKEY_OFS_NONE == UINT16_MAX, "FKEY_OFS_NONE is UINT16_MAX");
 #define VLAN_HEADER_LEN  4
 #define LLC_SNAP_LEN     8      /* DSAP, SSAP, control, OUI[3], type. */
 #define MPLS_LSE_LEN     4
-#define MPLS_BOS_BIT     0x00000100
 #define IPV4_HEADER_LEN  20
 #define IPV4_MF          0x2000
 #define IPV4_FRAG_OFFSET 0x1fff

@@ -73,6 +73,9 @@
 #define ETH_TYPE_MPLS       0x8847
 #define ETH_TYPE_MPLS_MCAST 0x8848
 #define ETH_TYPE_NSH        0x894f
+#define ETH_TYPE_TEB        0x6558  /* Transparent Ethernet bridging. */
+
+#define MPLS_BOS_BIT        0x00000100  /* Bottom of stack, in an LSE. */
 
 #define VLAN_VID_MASK 0x0fff
 #define VLAN_CFI      0x1000        /* "Tag present" in a key's TCI. */

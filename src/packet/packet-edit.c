@@ -44,7 +44,6 @@
 #define IP6_NEXT_AUTH    51
 #define IP6_NEXT_DEST    60
 
-#define IPPROTO_ICMP6 58
 
 static inline be16
 rd16(const uint8_t *p)
@@ -429,7 +428,7 @@ pedit_set_ipv6_addr(struct packet *p, bool dst, const struct in6_addr *addr,
 
         csum = uh ? uh + UDP_CSUM : NULL;
         udp = true;
-    } else if (l4_proto == IPPROTO_ICMP6) {
+    } else if (l4_proto == IPPROTO_ICMPV6) {
         uint8_t *ih = l4_hdr(p, ICMP6_LEN);
 
         csum = ih ? ih + ICMP6_CSUM : NULL;
