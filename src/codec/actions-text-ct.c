@@ -54,8 +54,8 @@ format_nat(const struct act_ct *ct, struct sbuf *out)
     const struct nlattr *pmin = nat[OVS_NAT_ATTR_PROTO_MIN];
     const struct nlattr *pmax = nat[OVS_NAT_ATTR_PROTO_MAX];
     bool src = nat[OVS_NAT_ATTR_SRC], dst = nat[OVS_NAT_ATTR_DST];
-    uint16_t proto_min = pmin ? actt_get16(actt_payload(pmin)) : 0;
-    uint16_t proto_max = pmax ? actt_get16(actt_payload(pmax)) : 0;
+    uint16_t proto_min = pmin ? load_u16(actt_payload(pmin)) : 0;
+    uint16_t proto_max = pmax ? load_u16(actt_payload(pmax)) : 0;
     size_t alen = min ? actt_payload_len(min) : 0;
 
     if (!src && !dst) {
@@ -143,7 +143,7 @@ actt_format_ct(const struct nlattr *a, struct sbuf *out)
     }
     t = ct.attrs;
     zone = t[OVS_CT_ATTR_ZONE]
-           ? actt_get16(actt_payload(t[OVS_CT_ATTR_ZONE])) : 0;
+           ? load_u16(actt_payload(t[OVS_CT_ATTR_ZONE])) : 0;
     sbuf_put(out, "ct(");
     start = out->len;
     if (t[OVS_CT_ATTR_COMMIT]) {
@@ -158,8 +158,8 @@ actt_format_ct(const struct nlattr *a, struct sbuf *out)
     if (t[OVS_CT_ATTR_MARK]) {
         const uint8_t *m = actt_payload(t[OVS_CT_ATTR_MARK]);
 
-        sbuf_printf(out, "mark=%#"PRIx32"/%#"PRIx32",", actt_get32(m),
-                    actt_get32(m + 4));
+        sbuf_printf(out, "mark=%#"PRIx32"/%#"PRIx32",", load_u32(m),
+                    load_u32(m + 4));
     }
     if (t[OVS_CT_ATTR_LABELS]) {
         const uint8_t *l = actt_payload(t[OVS_CT_ATTR_LABELS]);

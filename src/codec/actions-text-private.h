@@ -43,8 +43,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <string.h>
 #include <linux/netlink.h>
+
+#include "lib/byteorder.h"
 
 struct errbuf;
 struct nlmsghdr;
@@ -64,25 +67,6 @@ static inline size_t
 actt_payload_len(const struct nlattr *a)
 {
     return a->nla_len - sizeof *a;
-}
-
-/* Unaligned loads of host-order values. */
-static inline uint16_t
-actt_get16(const void *p)
-{
-    uint16_t v;
-
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline uint32_t
-actt_get32(const void *p)
-{
-    uint32_t v;
-
-    memcpy(&v, p, sizeof v);
-    return v;
 }
 
 /* ---- Formatting. ---- */

@@ -107,35 +107,35 @@ static void
 cookie_decode(const uint8_t *p, struct cookie *c)
 {
     memset(c, 0, sizeof *c);
-    c->type = actt_get16(p);
+    c->type = load_u16(p);
     switch (c->type) {
     case COOKIE_SFLOW:
-        c->vlan_tci = ntohs(actt_get16(p + 24));
-        c->output = actt_get32(p + 28);
+        c->vlan_tci = ntohs(load_u16(p + 24));
+        c->output = load_u32(p + 28);
         break;
     case COOKIE_SLOW_PATH:
-        c->reason32 = actt_get32(p + 28);
+        c->reason32 = load_u32(p + 28);
         break;
     case COOKIE_FLOW_SAMPLE:
-        c->probability = actt_get16(p + 24);
-        c->collector_set_id = actt_get32(p + 28);
-        c->obs_domain_id = actt_get32(p + 32);
-        c->obs_point_id = actt_get32(p + 36);
-        c->output = actt_get32(p + 40);
-        c->direction = actt_get32(p + 44);
+        c->probability = load_u16(p + 24);
+        c->collector_set_id = load_u32(p + 28);
+        c->obs_domain_id = load_u32(p + 32);
+        c->obs_point_id = load_u32(p + 36);
+        c->output = load_u32(p + 40);
+        c->direction = load_u32(p + 44);
         break;
     case COOKIE_IPFIX:
-        c->output = actt_get32(p + 24);
+        c->output = load_u32(p + 24);
         break;
     case COOKIE_CONTROLLER:
         c->dont_send = !!p[24];
         c->continuation = !!p[25];
-        c->reason16 = actt_get16(p + 26);
-        c->recirc_id = actt_get32(p + 28);
-        c->rule_cookie = ((uint64_t) ntohl(actt_get32(p + 32)) << 32)
-                         | ntohl(actt_get32(p + 36));
-        c->controller_id = actt_get16(p + 40);
-        c->max_len = actt_get16(p + 42);
+        c->reason16 = load_u16(p + 26);
+        c->recirc_id = load_u32(p + 28);
+        c->rule_cookie = ((uint64_t) ntohl(load_u32(p + 32)) << 32)
+                         | ntohl(load_u32(p + 36));
+        c->controller_id = load_u16(p + 40);
+        c->max_len = load_u16(p + 42);
         break;
     default:
         break;

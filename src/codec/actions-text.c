@@ -130,7 +130,7 @@ format_action(const struct nlattr *a, struct sbuf *out, int depth)
 
     switch (type) {
     case OVS_ACTION_ATTR_OUTPUT:
-        sbuf_printf(out, "%"PRIu32, actt_get32(p));
+        sbuf_printf(out, "%"PRIu32, load_u32(p));
         break;
     case OVS_ACTION_ATTR_USERSPACE:
         actt_format_userspace(a, out);
@@ -186,7 +186,7 @@ format_action(const struct nlattr *a, struct sbuf *out, int depth)
         break;
     }
     case OVS_ACTION_ATTR_RECIRC:
-        sbuf_printf(out, "recirc(%#"PRIx32")", actt_get32(p));
+        sbuf_printf(out, "recirc(%#"PRIx32")", load_u32(p));
         break;
     case OVS_ACTION_ATTR_HASH: {
         const struct ovs_action_hash *h = (const void *) p;
@@ -217,13 +217,13 @@ format_action(const struct nlattr *a, struct sbuf *out, int depth)
     }
     case OVS_ACTION_ATTR_POP_MPLS:
         sbuf_printf(out, "pop_mpls(eth_type=0x%"PRIx16")",
-                    ntohs(actt_get16(p)));
+                    ntohs(load_u16(p)));
         break;
     case OVS_ACTION_ATTR_CT:
         actt_format_ct(a, out);
         break;
     case OVS_ACTION_ATTR_TRUNC:
-        sbuf_printf(out, "trunc(%"PRIu32")", actt_get32(p));
+        sbuf_printf(out, "trunc(%"PRIu32")", load_u32(p));
         break;
     case OVS_ACTION_ATTR_PUSH_ETH:
         sbuf_printf(out, "push_eth(src=%02x:%02x:%02x:%02x:%02x:%02x,"
@@ -243,7 +243,7 @@ format_action(const struct nlattr *a, struct sbuf *out, int depth)
         sbuf_put(out, "pop_nsh()");
         break;
     case OVS_ACTION_ATTR_METER:
-        sbuf_printf(out, "meter(%"PRIu32")", actt_get32(p));
+        sbuf_printf(out, "meter(%"PRIu32")", load_u32(p));
         break;
     case OVS_ACTION_ATTR_CLONE:
         sbuf_put(out, "clone(");

@@ -20,6 +20,7 @@
 
 #include "codec/fkey-attrs.h"
 #include "codec/fkey-text-private.h"
+#include "lib/byteorder.h"
 #include "lib/text.h"
 
 #define VLAN_VID_MASK 0x0fff
@@ -41,24 +42,6 @@ all_bytes(const void *p_, size_t n, uint8_t c)
     return true;
 }
 
-static uint16_t
-get_u16(const void *p)
-{
-    uint16_t x;
-
-    memcpy(&x, p, sizeof x);
-    return x;
-}
-
-static uint32_t
-get_u32(const void *p)
-{
-    uint32_t x;
-
-    memcpy(&x, p, sizeof x);
-    return x;
-}
-
 static void
 chomp(struct sbuf *sb, char c)
 {
@@ -73,9 +56,9 @@ static void
 put_hex_int(struct sbuf *sb, const uint8_t *k, const uint8_t *m,
             size_t size)
 {
-    sbuf_printf(sb, "%#" PRIx32, size == 2 ? get_u16(k) : get_u32(k));
+    sbuf_printf(sb, "%#" PRIx32, size == 2 ? load_u16(k) : load_u32(k));
     if (m) {
-        sbuf_printf(sb, "/%#" PRIx32, size == 2 ? get_u16(m) : get_u32(m));
+        sbuf_printf(sb, "/%#" PRIx32, size == 2 ? load_u16(m) : load_u32(m));
     }
 }
 
@@ -173,7 +156,7 @@ mask_is_constant(uint16_t type, const uint8_t *m, size_t n, bool ones)
 
     case OVS_KEY_ATTR_TCP_FLAGS:
         return n == 2
-               && (ntohs(get_u16(m)) & TCP_FLAGS_MASK)
+               && (ntohs(load_u16(m)) & TCP_FLAGS_MASK)
                   == (ones ? TCP_FLAGS_MASK : 0);
 
     case OVS_KEY_ATTR_IPV6: {
@@ -183,7 +166,7 @@ mask_is_constant(uint16_t type, const uint8_t *m, size_t n, bool ones)
         if (n != sizeof *k) {
             return false;
         }
-        label = ntohl(get_u32(m + offsetof(struct ovs_key_ipv6,
+        label = ntohl(load_u32(m + offsetof(struct ovs_key_ipv6,
                                            ipv6_label)));
         return (label & IPV6_LABEL_MASK) == (ones ? IPV6_LABEL_MASK : 0)
                && all_bytes(m, 32, c)
@@ -281,7 +264,7 @@ format_field(const struct fkey_field *f, const uint8_t *k, const uint8_t *m,
     bool full = !m || all_bytes(m, n, 0xff);
 
     if (f->kind == FK_LABEL && m) {
-        full = (ntohl(get_u32(m)) & IPV6_LABEL_MASK) == IPV6_LABEL_MASK;
+        full = (ntohl(load_u32(m)) & IPV6_LABEL_MASK) == IPV6_LABEL_MASK;
     }
 
     if (f->kind == FK_FRAG) {
@@ -296,7 +279,7 @@ format_field(const struct fkey_field *f, const uint8_t *k, const uint8_t *m,
         return;
     }
     if (f->kind == FK_RSVD) {
-        sbuf_printf(sb, "%s=0x%" PRIx32 ",", f->name, ntohl(get_u32(k)));
+        sbuf_printf(sb, "%s=0x%" PRIx32 ",", f->name, ntohl(load_u32(k)));
         return;
     }
     if (!verbose && empty) {
@@ -336,15 +319,15 @@ format_field(const struct fkey_field *f, const uint8_t *k, const uint8_t *m,
     case FK_BE16U:
     case FK_BE16X:
         sbuf_printf(sb, f->kind == FK_BE16U ? "%" PRIu16 : "%#" PRIx16,
-                    ntohs(get_u16(k)));
+                    ntohs(load_u16(k)));
         if (!full) {
-            sbuf_printf(sb, "/%#" PRIx16, ntohs(get_u16(m)));
+            sbuf_printf(sb, "/%#" PRIx16, ntohs(load_u16(m)));
         }
         break;
     case FK_LABEL:
-        sbuf_printf(sb, "%#" PRIx32, ntohl(get_u32(k)));
+        sbuf_printf(sb, "%#" PRIx32, ntohl(load_u32(k)));
         if (!full) {
-            sbuf_printf(sb, "/%#" PRIx32, ntohl(get_u32(m)));
+            sbuf_printf(sb, "/%#" PRIx32, ntohl(load_u32(m)));
         }
         break;
     case FK_FRAG:
@@ -450,7 +433,7 @@ format_mpls(const uint8_t *k, const uint8_t *m, size_t n_lses,
             struct sbuf *sb)
 {
     for (size_t i = 0; i < n_lses; i++) {
-        uint32_t key = ntohl(get_u32(k + 4 * i));
+        uint32_t key = ntohl(load_u32(k + 4 * i));
 
         if (!m) {
             sbuf_printf(sb, "label=%" PRIu32 ",tc=%" PRIu32 ",ttl=%" PRIu32
@@ -458,7 +441,7 @@ format_mpls(const uint8_t *k, const uint8_t *m, size_t n_lses,
                         key >> 12, (key >> 9) & 7, key & 0xff,
                         (key >> 8) & 1);
         } else {
-            uint32_t mask = ntohl(get_u32(m + 4 * i));
+            uint32_t mask = ntohl(load_u32(m + 4 * i));
 
             sbuf_printf(sb, "label=%" PRIu32 "/0x%" PRIx32
                         ",tc=%" PRIu32 "/%" PRIx32
@@ -578,15 +561,15 @@ format_attr__(const struct nlattr *a, const struct nlattr *ma, bool verbose,
 
     case OVS_KEY_ATTR_CT_STATE:
         if (verbose) {
-            sbuf_printf(sb, "%#" PRIx32, get_u32(k));
+            sbuf_printf(sb, "%#" PRIx32, load_u32(k));
             if (!exact) {
-                sbuf_printf(sb, "/%#" PRIx32, m_empty ? 0 : get_u32(m));
+                sbuf_printf(sb, "/%#" PRIx32, m_empty ? 0 : load_u32(m));
             }
         } else if (!exact) {
-            fkey_format_flags_masked(sb, fkey_ct_state_name, get_u32(k),
-                                     m_empty ? 0 : get_u32(m), UINT32_MAX);
+            fkey_format_flags_masked(sb, fkey_ct_state_name, load_u32(k),
+                                     m_empty ? 0 : load_u32(m), UINT32_MAX);
         } else {
-            fkey_format_flags(sb, fkey_ct_state_name, get_u32(k));
+            fkey_format_flags(sb, fkey_ct_state_name, load_u32(k));
         }
         break;
 
@@ -595,14 +578,14 @@ format_attr__(const struct nlattr *a, const struct nlattr *ma, bool verbose,
         break;
 
     case OVS_KEY_ATTR_IN_PORT:
-        sbuf_printf(sb, "%" PRIu32, get_u32(k));
+        sbuf_printf(sb, "%" PRIu32, load_u32(k));
         if (!exact) {
-            sbuf_printf(sb, "/%#" PRIx32, get_u32(m));
+            sbuf_printf(sb, "/%#" PRIx32, load_u32(m));
         }
         break;
 
     case OVS_KEY_ATTR_VLAN:
-        format_vlan(ntohs(get_u16(k)), m ? ntohs(get_u16(m)) : 0xffff,
+        format_vlan(ntohs(load_u16(k)), m ? ntohs(load_u16(m)) : 0xffff,
                     verbose, sb);
         break;
 
@@ -618,20 +601,20 @@ format_attr__(const struct nlattr *a, const struct nlattr *ma, bool verbose,
         break;
 
     case OVS_KEY_ATTR_ETHERTYPE:
-        sbuf_printf(sb, "0x%04" PRIx16, ntohs(get_u16(k)));
+        sbuf_printf(sb, "0x%04" PRIx16, ntohs(load_u16(k)));
         if (!exact) {
-            sbuf_printf(sb, "/0x%04" PRIx16, ntohs(get_u16(m)));
+            sbuf_printf(sb, "/0x%04" PRIx16, ntohs(load_u16(m)));
         }
         break;
 
     case OVS_KEY_ATTR_TCP_FLAGS:
         if (!exact) {
             fkey_format_flags_masked(sb, fkey_tcp_flag_name,
-                                     ntohs(get_u16(k)),
-                                     ntohs(get_u16(m)) & TCP_FLAGS_MASK,
+                                     ntohs(load_u16(k)),
+                                     ntohs(load_u16(m)) & TCP_FLAGS_MASK,
                                      TCP_FLAGS_MASK);
         } else {
-            fkey_format_flags(sb, fkey_tcp_flag_name, ntohs(get_u16(k)));
+            fkey_format_flags(sb, fkey_tcp_flag_name, ntohs(load_u16(k)));
         }
         break;
 
@@ -811,7 +794,7 @@ format_stream(const uint8_t *key, size_t key_len, const uint8_t *mask,
                 /* No ',' when nothing came before (OVS puts one). */
                 sbuf_printf(sb, "%seth_type(0/0x%04" PRIx16 ")",
                             first ? "" : ",",
-                            ntohs(get_u16((const uint8_t *) ma
+                            ntohs(load_u16((const uint8_t *) ma
                                           + NLA_HDRLEN)));
             }
         }

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef uint16_t be16;
 typedef uint32_t be32;
@@ -26,6 +27,39 @@ static inline be64
 cpu_to_be64(uint64_t x)
 {
     return htobe64(x);
+}
+
+/* Loads and stores at any alignment (packet headers, netlink payloads),
+ * without byte swapping: the value keeps the byte order it has in
+ * memory. */
+static inline uint16_t
+load_u16(const void *p)
+{
+    uint16_t v;
+
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint32_t
+load_u32(const void *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void
+store_u16(void *p, uint16_t v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline void
+store_u32(void *p, uint32_t v)
+{
+    memcpy(p, &v, sizeof v);
 }
 
 #endif /* lib/byteorder.h */

@@ -86,20 +86,14 @@ pc_u8(const struct pkt_cursor *c, size_t ofs)
 static inline be16
 pc_be16(const struct pkt_cursor *c, size_t ofs)
 {
-    be16 x;
-
-    memcpy(&x, c->p + ofs, sizeof x);
-    return x;
+    return load_u16(c->p + ofs);
 }
 
 /* Returns the 32 bits at 'ofs' in network order.  Checked by the caller. */
 static inline be32
 pc_be32(const struct pkt_cursor *c, size_t ofs)
 {
-    be32 x;
-
-    memcpy(&x, c->p + ofs, sizeof x);
-    return x;
+    return load_u32(c->p + ofs);
 }
 
 /* Parses up to two VLAN tags starting with the TPID at '*ofs' and advances

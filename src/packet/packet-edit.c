@@ -45,36 +45,6 @@
 #define IP6_NEXT_DEST    60
 
 
-static inline be16
-rd16(const uint8_t *p)
-{
-    be16 v;
-
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline be32
-rd32(const uint8_t *p)
-{
-    be32 v;
-
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void
-wr16(uint8_t *p, be16 v)
-{
-    memcpy(p, &v, sizeof v);
-}
-
-static inline void
-wr32(uint8_t *p, be32 v)
-{
-    memcpy(p, &v, sizeof v);
-}
-
 /* ---- Checksums. ---- */
 
 /* Folds a 32-bit sum of 16-bit words into 16 bits with end-around carry. */
@@ -120,8 +90,8 @@ pedit_csum_update_bytes(be16 csum, const void *old_, const void *new_,
      * bits.  Callers pass addresses (16 bytes), so that never happens,
      * but nothing here relies on it. */
     for (size_t i = 0; i + 1 < n; i += 2) {
-        sum += (uint16_t) ~rd16(old + i);
-        sum += rd16(new + i);
+        sum += (uint16_t) ~load_u16(old + i);
+        sum += load_u16(new + i);
         if (sum & 0x80000000u) {
             sum = csum_fold(sum);
         }
@@ -137,13 +107,13 @@ pedit_csum(const void *data_, size_t n)
     size_t i;
 
     for (i = 0; i + 1 < n; i += 2) {
-        sum += rd16(data + i);
+        sum += load_u16(data + i);
     }
     if (i < n) {
         /* The odd last byte is padded with a zero byte, in memory order. */
         uint8_t last[2] = { data[i], 0 };
 
-        sum += rd16(last);
+        sum += load_u16(last);
     }
     while (sum >> 16) {
         sum = (sum & 0xffff) + (sum >> 16);
@@ -238,7 +208,7 @@ static void
 l4_csum_replace(uint8_t *field, const void *old, const void *new, size_t n,
                 bool udp)
 {
-    be16 csum = rd16(field);
+    be16 csum = load_u16(field);
 
     if (udp && !csum) {
         return;
@@ -247,7 +217,7 @@ l4_csum_replace(uint8_t *field, const void *old, const void *new, size_t n,
     if (udp && !csum) {
         csum = 0xffff;
     }
-    wr16(field, csum);
+    store_u16(field, csum);
 }
 
 /* ---- Field writes. ---- */
@@ -277,7 +247,7 @@ ipv4_l4_for_csum(const struct packet *p, const uint8_t *nh, size_t l3,
     size_t left;
 
     if (ihl < IP4_LEN || l4 > p->len
-        || rd16(nh + IP4_FRAG_OFF) & htons(IP4_OFFSET_MASK)) {
+        || load_u16(nh + IP4_FRAG_OFF) & htons(IP4_OFFSET_MASK)) {
         return NULL;
     }
     left = p->len - l4;
@@ -303,7 +273,7 @@ pedit_set_ipv4_addr(struct packet *p, bool dst, be32 addr)
         return -EINVAL;
     }
     field = nh + (dst ? IP4_DST : IP4_SRC);
-    old = rd32(field);
+    old = load_u32(field);
     if (old == addr) {
         return 0;
     }
@@ -311,8 +281,8 @@ pedit_set_ipv4_addr(struct packet *p, bool dst, be32 addr)
     if (csum) {
         l4_csum_replace(csum, &old, &addr, sizeof addr, udp);
     }
-    wr16(nh + IP4_CSUM, pedit_csum_update32(rd16(nh + IP4_CSUM), old, addr));
-    wr32(field, addr);
+    store_u16(nh + IP4_CSUM, pedit_csum_update32(load_u16(nh + IP4_CSUM), old, addr));
+    store_u32(field, addr);
     return 0;
 }
 
@@ -321,10 +291,10 @@ pedit_set_ipv4_addr(struct packet *p, bool dst, be32 addr)
 static void
 ipv4_replace16(uint8_t *nh, size_t ofs, be16 new)
 {
-    be16 old = rd16(nh + ofs);
+    be16 old = load_u16(nh + ofs);
 
-    wr16(nh + IP4_CSUM, pedit_csum_update16(rd16(nh + IP4_CSUM), old, new));
-    wr16(nh + ofs, new);
+    store_u16(nh + IP4_CSUM, pedit_csum_update16(load_u16(nh + IP4_CSUM), old, new));
+    store_u16(nh + ofs, new);
 }
 
 int
@@ -339,7 +309,7 @@ pedit_set_ipv4_tos(struct packet *p, uint8_t tos)
     /* The TOS shares a checksummed 16-bit word with version and IHL. */
     word[0] = nh[0];
     word[1] = tos;
-    ipv4_replace16(nh, 0, rd16(word));
+    ipv4_replace16(nh, 0, load_u16(word));
     return 0;
 }
 
@@ -354,7 +324,7 @@ pedit_set_ipv4_ttl(struct packet *p, uint8_t ttl)
     }
     word[0] = ttl;
     word[1] = nh[IP4_PROTO];
-    ipv4_replace16(nh, IP4_TTL, rd16(word));
+    ipv4_replace16(nh, IP4_TTL, load_u16(word));
     return 0;
 }
 
@@ -391,7 +361,7 @@ ipv6_has_live_routing_hdr(const struct packet *p, size_t l3)
             hlen = ((size_t) d[ofs + 1] + 2) * 4;
             break;
         case IP6_NEXT_FRAG:
-            if (rd16(d + ofs + 2) & htons(0xfff8)) {
+            if (load_u16(d + ofs + 2) & htons(0xfff8)) {
                 return false;
             }
             hlen = 8;
@@ -454,8 +424,8 @@ ipv6_set_word0(struct packet *p, uint32_t keep_mask, uint32_t bits)
     if (!nh) {
         return -EINVAL;
     }
-    w = ntohl(rd32(nh));
-    wr32(nh, htonl((w & keep_mask) | bits));
+    w = ntohl(load_u32(nh));
+    store_u32(nh, htonl((w & keep_mask) | bits));
     return 0;
 }
 
@@ -488,15 +458,15 @@ pedit_set_ipv6_hlimit(struct packet *p, uint8_t hlimit)
 static void
 set_ports_csum(uint8_t *th, size_t csum_ofs, be16 src, be16 dst, bool udp)
 {
-    be16 old_src = rd16(th), old_dst = rd16(th + 2);
+    be16 old_src = load_u16(th), old_dst = load_u16(th + 2);
 
     if (old_src != src) {
         l4_csum_replace(th + csum_ofs, &old_src, &src, sizeof src, udp);
-        wr16(th, src);
+        store_u16(th, src);
     }
     if (old_dst != dst) {
         l4_csum_replace(th + csum_ofs, &old_dst, &dst, sizeof dst, udp);
-        wr16(th + 2, dst);
+        store_u16(th + 2, dst);
     }
 }
 
@@ -537,8 +507,8 @@ pedit_set_sctp_ports(struct packet *p, be16 src, be16 dst)
     n = p->len - p->l4_ofs;     /* To the end of the frame, as the kernel. */
     memcpy(&old, sh + SCTP_CSUM, sizeof old);
     old_correct = pedit_sctp_csum(sh, n);
-    wr16(sh, src);
-    wr16(sh + 2, dst);
+    store_u16(sh, src);
+    store_u16(sh + 2, dst);
     new_correct = pedit_sctp_csum(sh, n);
     old ^= old_correct ^ new_correct;
     memcpy(sh + SCTP_CSUM, &old, sizeof old);
@@ -551,7 +521,7 @@ pedit_get_mpls_lse(const struct packet *p, size_t l2_len, be32 *lse)
     if (l2_len + PEDIT_MPLS_LEN > p->len) {
         return -EINVAL;
     }
-    *lse = rd32(p->data + l2_len);
+    *lse = load_u32(p->data + l2_len);
     return 0;
 }
 
@@ -561,7 +531,7 @@ pedit_set_mpls_lse(struct packet *p, size_t l2_len, be32 lse)
     if (l2_len + PEDIT_MPLS_LEN > p->len) {
         return -EINVAL;
     }
-    wr32(p->data + l2_len, lse);
+    store_u32(p->data + l2_len, lse);
     return 0;
 }
 
@@ -577,7 +547,7 @@ pedit_l2_len(const struct packet *p)
     }
     for (int i = 0; i < FKEY_MAX_VLANS; i++) {
         /* A tag counts if its TCI and the type after it are there. */
-        if (!fkey_eth_type_is_vlan(rd16(p->data + ofs))
+        if (!fkey_eth_type_is_vlan(load_u16(p->data + ofs))
             || ofs + 2 + PEDIT_VLAN_LEN > p->len) {
             break;
         }
@@ -649,8 +619,8 @@ pedit_push_vlan(struct packet *p, be16 tpid, be16 tci)
     if (!tag) {
         return -ENOMEM;
     }
-    wr16(tag, tpid);
-    wr16(tag + 2, tci);
+    store_u16(tag, tpid);
+    store_u16(tag + 2, tci);
     shift_offsets(p, PEDIT_VLAN_LEN);
     return 0;
 }
@@ -659,7 +629,7 @@ int
 pedit_pop_vlan(struct packet *p)
 {
     if (p->len < PEDIT_ETH_LEN
-        || !fkey_eth_type_is_vlan(rd16(p->data + 2 * ETH_ADDR_LEN))) {
+        || !fkey_eth_type_is_vlan(load_u16(p->data + 2 * ETH_ADDR_LEN))) {
         return 0;
     }
     if (p->len < PEDIT_ETH_LEN + PEDIT_VLAN_LEN) {
@@ -682,9 +652,9 @@ pedit_push_mpls(struct packet *p, size_t l2_len, be16 eth_type, be32 lse)
     if (!label) {
         return -ENOMEM;
     }
-    wr32(label, lse);
+    store_u32(label, lse);
     if (l2_len >= PEDIT_ETH_LEN) {
-        wr16(label - 2, eth_type);
+        store_u16(label - 2, eth_type);
     }
     clear_offsets(p);
     return 0;
@@ -698,7 +668,7 @@ pedit_pop_mpls(struct packet *p, size_t l2_len, be16 next_type)
     }
     close_gap(p, l2_len, PEDIT_MPLS_LEN);
     if (l2_len >= PEDIT_ETH_LEN) {
-        wr16(p->data + l2_len - 2, next_type);
+        store_u16(p->data + l2_len - 2, next_type);
     }
     clear_offsets(p);
     return 0;
@@ -715,7 +685,7 @@ pedit_push_eth(struct packet *p, const uint8_t dst[6], const uint8_t src[6],
     }
     memcpy(d, dst, ETH_ADDR_LEN);
     memcpy(d + ETH_ADDR_LEN, src, ETH_ADDR_LEN);
-    wr16(d + 2 * ETH_ADDR_LEN, eth_type);
+    store_u16(d + 2 * ETH_ADDR_LEN, eth_type);
     clear_offsets(p);
     return 0;
 }
