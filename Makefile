@@ -2,8 +2,8 @@
 # what it needs first (scripts/install-deps.sh).
 #   make            release build in build/
 #   make check      the whole test suite (ASan+UBSan, system tests, fuzz)
-#   make demo       the main job, on a generated multi-protocol capture
-#   make bench      benchmarks (ONLY=extract|codec|dp for one); "BENCH ..."
+#   make demo       the main job: forwarding between network namespaces
+#   make bench      benchmarks (ONLY=extract|codec|dp|fwd for one); "BENCH ..."
 #   make format     clang-format the C sources in place (needs the
 #                   clang-format package, which install-deps.sh omits)
 #   make clean      remove build/, build-asan/, build-tsan/, build-fuzz/

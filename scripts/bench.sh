@@ -5,7 +5,9 @@
 # extract_cli_speedup_vs_ovs_ofctl), codec (codec_key_*), dp
 # (dp_1flow_mpps, dp_1k_1mask_mpps, dp_100k_20mask_mpps,
 # dp_100k_20mask_nocache_mpps, dp_insert_per_s, dp_dump_full_per_s,
-# dp_dump_terse_per_s).
+# dp_dump_terse_per_s), fwd (scripts/bench-fwd.sh: fwd_ceiling_pps,
+# fwd_{afpacket,afxdp}_{1flow,10kflow}_pps, upcall_per_s and the same
+# through Open vSwitch, with ratios; needs root).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -64,4 +66,10 @@ fi
 if want dp; then
     # Prints its own BENCH lines; the argument is seconds per case.
     build/tests/bench/bench-dp 2
+fi
+
+if want fwd; then
+    # Real forwarding between network namespaces, beside Open vSwitch;
+    # prints its own BENCH lines (and INFO lines for what it skips).
+    bash scripts/bench-fwd.sh build
 fi

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/openvswitch.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "dp/emc.h"
 #include "dp/execute.h"
 #include "dp/flow-table.h"
+#include "dp/pmd.h"
+#include "dp/upcall.h"
 #include "lib/errbuf.h"
 #include "lib/mutex.h"
 #include "lib/rcu.h"
@@ -27,13 +30,36 @@ _Static_assert(PKT_BATCH_MAX <= PKT_BATCH_LOOKUP_MAX,
                "a batch must fit the lookup arrays");
 #define DP_RERANK_INTERVAL_MS 1000
 
+/* Upcall PIDs (of a port, or per CPU), replaced as a whole. */
+struct dp_pids {
+    struct qsbr_head rcu;
+    uint32_t n;
+    uint32_t pid[];
+};
+
 /* A port as the datapath holds it. */
 struct dp_vport {
     struct port *port;
     uint32_t no;
-    _Atomic uint32_t upcall_pid;
-    struct qsbr_head rcu;
+    _Atomic(struct dp_pids *) pids;     /* NULL: PID 0, no upcalls. */
+    _Atomic uint64_t upcall_ok, upcall_fail;
 };
+
+/* The in-process handlers' channels (dp_handlers_set()). */
+struct dp_handlers {
+    uint32_t n;
+    struct upcall_channel *special;
+    struct upcall_channel *ch[];
+};
+
+/* Packets output to one port, sent at the end of the batch. */
+struct dp_txq {
+    uint32_t port_no;
+    struct port *port;
+    struct pkt_batch batch;
+};
+
+#define DP_TXQ_MAX 8            /* Ports with pending output per thread. */
 
 /* Ports by number, replaced as a whole on every change. */
 struct dp_ports {
@@ -59,6 +85,8 @@ struct dp_thread {
     uint32_t rng;
     uint64_t now_ms;
     struct dpx_env env;
+    uint32_t n_txq;
+    struct dp_txq txq[DP_TXQ_MAX];
     struct dp_counters c;
 };
 
@@ -72,19 +100,15 @@ struct datapath {
     _Atomic uint64_t next_rerank_ms;    /* When subtables are next ranked. */
     uint32_t max_threads;
 
-    _Atomic(struct dp_upcall_sink *) sink;  /* Upcall handler. */
+    struct upcall_reg *upcalls;         /* Channels by PID. */
+    _Atomic(struct dp_pids *) percpu_pids;
+    _Atomic(struct dp_handlers *) handlers;
+    struct pmd_set *pmds;
 
     /* Threads, for summing their counters. */
     struct wmutex threads_mutex;        /* Guards the next two. */
     struct dp_thread **threads;         /* [max_threads] */
     struct dp_counters retired;         /* Of destroyed threads. */
-};
-
-/* The upcall handler and its argument, replaced as a pair. */
-struct dp_upcall_sink {
-    int (*fn)(void *aux, struct dp_upcall *u);
-    void *aux;
-    struct qsbr_head rcu;
 };
 
 struct dp_flow_dump {
@@ -130,11 +154,29 @@ ports_free_cb(struct qsbr_head *h)
 }
 
 static void
-vport_free_cb(struct qsbr_head *h)
+pids_free_cb(struct qsbr_head *h)
 {
-    struct dp_vport *v = QSBR_OBJ(h, struct dp_vport, rcu);
+    free(QSBR_OBJ(h, struct dp_pids, rcu));
+}
 
+/* Returns a PID list holding the 'n' PIDs at 'pids', or NULL. */
+static struct dp_pids *
+pids_create(const uint32_t *pids, size_t n)
+{
+    struct dp_pids *p = malloc(sizeof *p + n * sizeof p->pid[0]);
+
+    if (p) {
+        p->n = (uint32_t) n;
+        memcpy(p->pid, pids, n * sizeof p->pid[0]);
+    }
+    return p;
+}
+
+static void
+vport_free(struct dp_vport *v)
+{
     port_close(v->port);
+    free(atomic_load_explicit(&v->pids, memory_order_relaxed));
     free(v);
 }
 
@@ -167,10 +209,13 @@ dp_create(const char *name, const struct dp_config *cfg,
                                                  : DP_DEFAULT_FLOW_LIMIT);
     dp->ftbl = ftbl_create(dp->max_threads);
     dp->threads = calloc(dp->max_threads, sizeof *dp->threads);
+    dp->upcalls = upcall_reg_create();
     atomic_init(&dp->ports, ports_alloc(0));
-    if (!dp->ftbl || !dp->threads || !atomic_load(&dp->ports)) {
+    if (!dp->ftbl || !dp->threads || !dp->upcalls
+        || !atomic_load(&dp->ports)) {
         ftbl_destroy(dp->ftbl);
         free(dp->threads);
+        upcall_reg_destroy(dp->upcalls);
         free(atomic_load(&dp->ports));
         free(dp);
         errbuf_set(err, "out of memory");
@@ -178,8 +223,14 @@ dp_create(const char *name, const struct dp_config *cfg,
     }
     wmutex_init(&dp->mutex);
     wmutex_init(&dp->threads_mutex);
+    dp->pmds = pmd_set_create(dp);
+    if (!dp->pmds) {
+        errbuf_set(err, "out of memory");
+        dp_destroy(dp);
+        return -ENOMEM;
+    }
     error = dp_port_add(dp, cfg->local_type ? cfg->local_type : "dummy",
-                        name, NULL, &local, err);
+                        name, cfg->local_options, &local, err);
     if (error) {
         errbuf_prefix(err, "local port: ");
         dp_destroy(dp);
@@ -197,22 +248,25 @@ dp_destroy(struct datapath *dp)
     if (!dp) {
         return;
     }
+    /* The polling threads go first: nothing receives or upcalls after. */
+    pmd_set_destroy(dp->pmds);
     wmutex_lock(&dp->mutex);
     ftbl_flush_locked(dp->ftbl);
     ports = atomic_load_explicit(&dp->ports, memory_order_relaxed);
     for (uint32_t i = 0; i < ports->n; i++) {
         if (ports->v[i]) {
-            port_close(ports->v[i]->port);
-            free(ports->v[i]);
+            vport_free(ports->v[i]);
         }
     }
     free(ports);
-    free(atomic_load_explicit(&dp->sink, memory_order_relaxed));
+    free(atomic_load_explicit(&dp->percpu_pids, memory_order_relaxed));
+    free(atomic_load_explicit(&dp->handlers, memory_order_relaxed));
     wmutex_unlock(&dp->mutex);
     /* Flows and arrays freed with qsbr_defer() must be gone before the
      * table is. */
     qsbr_synchronize();
     qsbr_barrier();
+    upcall_reg_destroy(dp->upcalls);
     ftbl_destroy(dp->ftbl);
     free(dp->threads);
     wmutex_destroy(&dp->mutex);
@@ -285,6 +339,29 @@ dp_port_by_name(const struct datapath *dp, const char *name)
     return -ENOENT;
 }
 
+/* Returns a new list of the in-process handlers' PIDs, or NULL if there are
+ * no handlers (or no memory: the port then has PID 0 until set).
+ * Context: the writer mutex held. */
+static struct dp_pids *
+handler_pids(const struct datapath *dp)
+{
+    const struct dp_handlers *h = atomic_load_explicit(
+        &dp->handlers, memory_order_relaxed);
+    struct dp_pids *p;
+
+    if (!h || !h->n) {
+        return NULL;
+    }
+    p = malloc(sizeof *p + h->n * sizeof p->pid[0]);
+    if (p) {
+        p->n = h->n;
+        for (uint32_t i = 0; i < h->n; i++) {
+            p->pid[i] = upcall_channel_pid(h->ch[i]);
+        }
+    }
+    return p;
+}
+
 int
 dp_port_add(struct datapath *dp, const char *type, const char *name,
             const char *options, uint32_t *port_no, struct errbuf *err)
@@ -333,11 +410,13 @@ dp_port_add(struct datapath *dp, const char *type, const char *name,
     }
     v->port = port;
     v->no = no;
+    atomic_init(&v->pids, handler_pids(dp));
     memcpy(ports->v, old->v, old->n * sizeof old->v[0]);
     ports->v[no] = v;
     /* Release: publishes the new vport with the array. */
     atomic_store_explicit(&dp->ports, ports, memory_order_release);
     qsbr_defer(&old->rcu, ports_free_cb);
+    pmd_set_ports_changed(dp->pmds);
     *port_no = no;
 out:
     wmutex_unlock(&dp->mutex);
@@ -371,36 +450,94 @@ dp_port_del(struct datapath *dp, uint32_t port_no)
     /* Release: see dp_port_add(). */
     atomic_store_explicit(&dp->ports, ports, memory_order_release);
     qsbr_defer(&old->rcu, ports_free_cb);
-    /* Threads may be receiving from or sending to it: close it after a
-     * grace period. */
-    qsbr_defer(&v->rcu, vport_free_cb);
+    pmd_set_ports_changed(dp->pmds);
 out:
+    wmutex_unlock(&dp->mutex);
+    if (!error) {
+        /* Threads may be receiving from or sending to it: close it after a
+         * grace period, before returning, so that the device and its name
+         * are free when the caller goes on. */
+        qsbr_synchronize();
+        vport_free(v);
+    }
+    return error;
+}
+
+/* Replaces '*slot' with a list of the 'n' PIDs at 'pids'.
+ * Returns 0, -EINVAL or -ENOMEM.  Context: the writer mutex held. */
+static int
+pids_set(_Atomic(struct dp_pids *) *slot, const uint32_t *pids, size_t n)
+{
+    struct dp_pids *p, *old;
+
+    if (!n || n > DP_UPCALL_PIDS_MAX) {
+        return -EINVAL;
+    }
+    p = pids_create(pids, n);
+    if (!p) {
+        return -ENOMEM;
+    }
+    /* Release: readers see the list's contents. */
+    old = atomic_exchange_explicit(slot, p, memory_order_acq_rel);
+    if (old) {
+        qsbr_defer(&old->rcu, pids_free_cb);
+    }
+    return 0;
+}
+
+/* Copies up to 'max' PIDs of 'slot' into 'pids'; returns the count (a
+ * missing list counts as the single PID 0). */
+static size_t
+pids_get(_Atomic(struct dp_pids *) const *slot, uint32_t *pids, size_t max)
+{
+    /* Acquire: pairs with pids_set(). */
+    const struct dp_pids *p = atomic_load_explicit(
+        (_Atomic(struct dp_pids *) *) slot, memory_order_acquire);
+
+    if (!p) {
+        if (max) {
+            pids[0] = 0;
+        }
+        return 1;
+    }
+    memcpy(pids, p->pid, (p->n < max ? p->n : max) * sizeof *pids);
+    return p->n;
+}
+
+int
+dp_port_set_upcall_pids(struct datapath *dp, uint32_t port_no,
+                        const uint32_t *pids, size_t n)
+{
+    struct dp_vport *v;
+    int error;
+
+    wmutex_lock(&dp->mutex);
+    v = vport_get(dp, port_no);
+    error = v ? pids_set(&v->pids, pids, n) : -ENOENT;
     wmutex_unlock(&dp->mutex);
     return error;
 }
 
 int
-dp_port_set_upcall_pid(struct datapath *dp, uint32_t port_no, uint32_t pid)
+dp_port_get_upcall_pids(const struct datapath *dp, uint32_t port_no,
+                        uint32_t *pids, size_t max)
 {
     struct dp_vport *v = vport_get(dp, port_no);
 
-    if (!v) {
-        return -ENOENT;
-    }
-    atomic_store_explicit(&v->upcall_pid, pid, memory_order_relaxed);
-    return 0;
+    return v ? (int) pids_get(&v->pids, pids, max) : -ENOENT;
 }
 
 int
-dp_port_get_upcall_pid(const struct datapath *dp, uint32_t port_no,
-                       uint32_t *pid)
+dp_port_get_upcall_stats(const struct datapath *dp, uint32_t port_no,
+                         uint64_t *success, uint64_t *fail)
 {
     struct dp_vport *v = vport_get(dp, port_no);
 
     if (!v) {
         return -ENOENT;
     }
-    *pid = atomic_load_explicit(&v->upcall_pid, memory_order_relaxed);
+    *success = atomic_load_explicit(&v->upcall_ok, memory_order_relaxed);
+    *fail = atomic_load_explicit(&v->upcall_fail, memory_order_relaxed);
     return 0;
 }
 
@@ -435,49 +572,209 @@ dp_upcall_free(struct dp_upcall *u)
     }
 }
 
-static void
-sink_free_cb(struct qsbr_head *h)
+struct upcall_reg *
+dp_upcalls(struct datapath *dp)
 {
-    free(QSBR_OBJ(h, struct dp_upcall_sink, rcu));
+    return dp->upcalls;
+}
+
+struct pmd_set *
+dp_pmds(struct datapath *dp)
+{
+    return dp->pmds;
+}
+
+int
+dp_set_upcall_pids_per_cpu(struct datapath *dp, const uint32_t *pids,
+                           size_t n)
+{
+    int error;
+
+    wmutex_lock(&dp->mutex);
+    error = pids_set(&dp->percpu_pids, pids, n);
+    wmutex_unlock(&dp->mutex);
+    return error;
+}
+
+size_t
+dp_get_upcall_pids_per_cpu(const struct datapath *dp, uint32_t *pids,
+                           size_t max)
+{
+    /* Acquire: pairs with pids_set(). */
+    const struct dp_pids *p = atomic_load_explicit(&dp->percpu_pids,
+                                                   memory_order_acquire);
+    size_t n = p ? p->n : 0;
+
+    memcpy(pids, p ? p->pid : pids, (n < max ? n : max) * sizeof *pids);
+    return n;
+}
+
+/* Picks the PID of a "miss" upcall for a packet from 'v' with flow key
+ * hash 'hash' on thread 'thr'.  Context: RCU reader. */
+static uint32_t
+miss_pid(const struct dp_thread *thr, const struct dp_vport *v,
+         uint32_t hash)
+{
+    const struct dp_pids *p;
+
+    if (dp_get_user_features(thr->dp) & OVS_DP_F_DISPATCH_UPCALL_PER_CPU) {
+        /* Acquire: pairs with pids_set(). */
+        p = atomic_load_explicit(&thr->dp->percpu_pids,
+                                 memory_order_acquire);
+        return p ? p->pid[thr->slot % p->n] : 0;
+    }
+    p = atomic_load_explicit(&v->pids, memory_order_acquire);
+    return !p ? 0 : p->pid[p->n == 1 ? 0 : (uint32_t) (
+                              ((uint64_t) hash * p->n) >> 32)];
+}
+
+/* Queues 'u' (taking it) and counts the outcome on its input port.
+ * Returns 0, or a negative errno if it was lost. */
+static int
+upcall_deliver_counted(struct datapath *dp, struct dp_vport *v,
+                       struct dp_upcall *u)
+{
+    int error = upcall_deliver(dp->upcalls, u);
+
+    if (v) {
+        atomic_fetch_add_explicit(error ? &v->upcall_fail : &v->upcall_ok,
+                                  1, memory_order_relaxed);
+    }
+    return error;
+}
+
+static void
+handlers_close(struct dp_handlers *h)
+{
+    if (h) {
+        for (uint32_t i = 0; i < h->n; i++) {
+            upcall_channel_close(h->ch[i]);
+        }
+        upcall_channel_close(h->special);
+        free(h);
+    }
+}
+
+int
+dp_handlers_set(struct datapath *dp, uint32_t n, struct errbuf *err)
+{
+    struct dp_handlers *h = NULL, *old;
+    int error = 0;
+
+    if (n > DP_UPCALL_PIDS_MAX) {
+        errbuf_set(err, "%u handlers: at most %d", n, DP_UPCALL_PIDS_MAX);
+        return -EINVAL;
+    }
+    if (n) {
+        h = calloc(1, sizeof *h + n * sizeof h->ch[0]);
+        if (!h) {
+            errbuf_set(err, "out of memory");
+            return -ENOMEM;
+        }
+        error = upcall_channel_open(dp->upcalls, 0, &h->special, err);
+        for (uint32_t i = 0; i < n && !error; i++, h->n++) {
+            error = upcall_channel_open(dp->upcalls, 0, &h->ch[i], err);
+        }
+        if (error) {
+            handlers_close(h);
+            return error;
+        }
+    }
+
+    wmutex_lock(&dp->mutex);
+    old = atomic_exchange_explicit(&dp->handlers, h, memory_order_acq_rel);
+    {
+        const struct dp_ports *ports = atomic_load_explicit(
+            &dp->ports, memory_order_relaxed);
+        struct dp_pids *pids = handler_pids(dp);
+        uint32_t zero = 0;
+        const uint32_t *list = pids ? pids->pid : &zero;
+        size_t len = pids ? pids->n : 1;
+
+        for (uint32_t i = 0; i < ports->n; i++) {
+            if (ports->v[i] && !error) {
+                error = pids_set(&ports->v[i]->pids, list, len);
+            }
+        }
+        if (!error) {
+            error = pids_set(&dp->percpu_pids, list, len);
+        }
+        free(pids);
+    }
+    wmutex_unlock(&dp->mutex);
+    if (error) {
+        errbuf_set(err, "out of memory");
+    }
+    /* No thread is in dp_recv() (the contract): close the old channels. */
+    handlers_close(old);
+    return error;
+}
+
+/* Returns the handlers, or NULL.  The set stays until dp_handlers_set(),
+ * which no reader runs concurrently with (dp.h). */
+static struct dp_handlers *
+handlers_get(const struct datapath *dp)
+{
+    return atomic_load_explicit(&dp->handlers, memory_order_acquire);
+}
+
+int
+dp_recv(struct datapath *dp, uint32_t handler_id, struct dp_upcall **up)
+{
+    struct dp_handlers *h = handlers_get(dp);
+
+    if (!h || handler_id >= h->n) {
+        return -EINVAL;
+    }
+    if (handler_id == 0 && !upcall_channel_recv(h->special, up)) {
+        return 0;
+    }
+    return upcall_channel_recv(h->ch[handler_id], up);
+}
+
+int
+dp_recv_wait(struct datapath *dp, uint32_t handler_id, int timeout_ms)
+{
+    struct dp_handlers *h = handlers_get(dp);
+    struct pollfd pfd[2];
+    int n = 0, ret;
+
+    if (!h || handler_id >= h->n) {
+        return -EINVAL;
+    }
+    pfd[n++] = (struct pollfd) { .fd = upcall_channel_fd(h->ch[handler_id]),
+                                 .events = POLLIN };
+    if (handler_id == 0) {
+        pfd[n++] = (struct pollfd) { .fd = upcall_channel_fd(h->special),
+                                     .events = POLLIN };
+    }
+    qsbr_offline();
+    do {
+        ret = poll(pfd, (nfds_t) n, timeout_ms);
+    } while (ret < 0 && errno == EINTR);
+    qsbr_online();
+    return ret > 0 ? 0 : -ETIMEDOUT;
 }
 
 void
-dp_set_upcall_handler(struct datapath *dp,
-                      int (*fn)(void *aux, struct dp_upcall *u), void *aux)
+dp_recv_purge(struct datapath *dp)
 {
-    struct dp_upcall_sink *sink = NULL, *old;
+    struct dp_handlers *h = handlers_get(dp);
 
-    if (fn) {
-        sink = calloc(1, sizeof *sink);
-        if (!sink) {
-            abort();            /* Configuration time; nothing to undo. */
+    if (h) {
+        upcall_channel_purge(h->special);
+        for (uint32_t i = 0; i < h->n; i++) {
+            upcall_channel_purge(h->ch[i]);
         }
-        sink->fn = fn;
-        sink->aux = aux;
-    }
-    wmutex_lock(&dp->mutex);
-    /* Release: a thread that loads the sink (acquire) sees its fields. */
-    old = atomic_exchange_explicit(&dp->sink, sink, memory_order_acq_rel);
-    wmutex_unlock(&dp->mutex);
-    if (old) {
-        qsbr_defer(&old->rcu, sink_free_cb);
     }
 }
 
-/* Delivers 'u' to the handler.  Returns 0, or a negative errno if it was
- * lost ('u' is freed). */
-static int
-upcall_deliver(struct datapath *dp, struct dp_upcall *u)
+uint32_t
+dp_special_pid(const struct datapath *dp)
 {
-    /* Acquire: pairs with dp_set_upcall_handler(). */
-    const struct dp_upcall_sink *sink
-        = atomic_load_explicit(&dp->sink, memory_order_acquire);
-    int error = sink ? sink->fn(sink->aux, u) : -ENOTCONN;
+    struct dp_handlers *h = handlers_get(dp);
 
-    if (error) {
-        dp_upcall_free(u);
-    }
-    return error;
+    return h ? upcall_channel_pid(h->special) : 0;
 }
 
 /* ---- Flows. ---- */
@@ -816,21 +1113,65 @@ dp_flow_dump_at(struct datapath *dp, uint64_t *cursor, uint32_t ufid_flags,
 
 /* ---- Threads and packets. ---- */
 
+/* Transmits the packets gathered for 'q'. */
+static void
+txq_send(struct dp_thread *thr, struct dp_txq *q)
+{
+    int failed = port_tx(q->port, &q->batch);
+
+    if (failed > 0) {
+        ctr_add(&thr->c.drops[DP_DROP_TX_FAILED], (uint64_t) failed);
+    }
+}
+
+/* Transmits everything the thread has gathered. */
+static void
+tx_flush(struct dp_thread *thr)
+{
+    for (uint32_t i = 0; i < thr->n_txq; i++) {
+        txq_send(thr, &thr->txq[i]);
+    }
+    thr->n_txq = 0;
+}
+
+/* Output: gathers the packets per port, so that flows with a packet or
+ * two each still reach a port in batches; tx_flush() sends them at the
+ * end of the input batch. */
 static void
 exec_output(void *aux, uint32_t port_no, struct pkt_batch *batch)
 {
     struct dp_thread *thr = aux;
-    struct port *port = dp_port_get(thr->dp, port_no);
+    struct dp_txq *q = NULL;
 
-    if (!port) {
-        ctr_add(&thr->c.drops[DP_DROP_NO_PORT], batch->n);
-        pkt_batch_free(batch);
-        return;
+    for (uint32_t i = 0; i < thr->n_txq; i++) {
+        if (thr->txq[i].port_no == port_no) {
+            q = &thr->txq[i];
+            break;
+        }
     }
-    int failed = port_tx(port, batch);
-    if (failed > 0) {
-        ctr_add(&thr->c.drops[DP_DROP_TX_FAILED], (uint64_t) failed);
+    if (!q) {
+        struct port *port = dp_port_get(thr->dp, port_no);
+
+        if (!port) {
+            ctr_add(&thr->c.drops[DP_DROP_NO_PORT], batch->n);
+            pkt_batch_free(batch);
+            return;
+        }
+        if (thr->n_txq == DP_TXQ_MAX) {
+            tx_flush(thr);
+        }
+        q = &thr->txq[thr->n_txq++];
+        q->port_no = port_no;
+        q->port = port;
+        pkt_batch_init(&q->batch);
     }
+    for (uint32_t i = 0; i < batch->n; i++) {
+        if (q->batch.n == PKT_BATCH_MAX) {
+            txq_send(thr, q);
+        }
+        pkt_batch_add(&q->batch, batch->pkts[i]);
+    }
+    pkt_batch_init(batch);
 }
 
 static void *
@@ -870,7 +1211,8 @@ exec_upcall(void *aux, const struct packet *p, const struct flow_key *key,
         ctr_add(&thr->c.n_lost, 1);
         return -ENOMEM;
     }
-    if (upcall_deliver(thr->dp, up)) {
+    if (upcall_deliver_counted(thr->dp, vport_get(thr->dp, p->md.in_port),
+                               up)) {
         ctr_add(&thr->c.n_lost, 1);
         return -ENOBUFS;
     }
@@ -983,6 +1325,12 @@ dp_thread_destroy(struct dp_thread *thr)
     free(thr);
 }
 
+uint32_t
+dp_thread_id(const struct dp_thread *thr)
+{
+    return thr->slot;
+}
+
 void
 dp_thread_quiesce(struct dp_thread *thr)
 {
@@ -996,22 +1344,25 @@ upcall_misses(struct dp_thread *thr, struct packet **pkts,
               const struct flow_key *keys, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        struct dp_vport *v = vport_get(thr->dp, pkts[i]->md.in_port);
         struct dp_upcall *u = calloc(1, sizeof *u);
-        uint32_t pid = 0;
 
         ctr_add(&thr->c.n_missed, 1);
         if (!u) {
             packet_free(pkts[i]);
+            if (v) {
+                atomic_fetch_add_explicit(&v->upcall_fail, 1,
+                                          memory_order_relaxed);
+            }
             ctr_add(&thr->c.n_lost, 1);
             ctr_add(&thr->c.drops[DP_DROP_UPCALL_LOST], 1);
             continue;
         }
-        dp_port_get_upcall_pid(thr->dp, pkts[i]->md.in_port, &pid);
         u->type = DP_UPCALL_MISS;
         u->packet = pkts[i];
         u->key = keys[i];
-        u->pid = pid;
-        if (upcall_deliver(thr->dp, u)) {
+        u->pid = v ? miss_pid(thr, v, (uint32_t) emc_hash(&keys[i])) : 0;
+        if (upcall_deliver_counted(thr->dp, v, u)) {
             ctr_add(&thr->c.n_lost, 1);
             ctr_add(&thr->c.drops[DP_DROP_UPCALL_LOST], 1);
         }
@@ -1144,7 +1495,10 @@ dp_process(struct dp_thread *thr, struct pkt_batch *batch, int depth)
 
 /* Re-ranks the subtables about once a second, from whichever packet
  * thread first sees the time has come (one per datapath, whatever the
- * number of threads), if the writer mutex is free. */
+ * number of threads), if the writer mutex is free.  A packet thread must
+ * never wait for the writer mutex: a port change holds it while it waits
+ * for the PMD set's mutex, whose holder may wait for a PMD thread
+ * (dp/pmd.h). */
 static void
 maybe_rerank(struct datapath *dp, uint64_t now)
 {
@@ -1172,21 +1526,22 @@ dp_input(struct dp_thread *thr, uint32_t in_port, struct pkt_batch *batch)
         md->in_port = in_port;
     }
     dp_process(thr, batch, 0);
+    tx_flush(thr);
     maybe_rerank(thr->dp, thr->now_ms);
 }
 
 int
-dp_poll(struct dp_thread *thr, uint32_t port_no)
+dp_poll(struct dp_thread *thr, uint32_t port_no, uint32_t qid)
 {
     struct port *port = dp_port_get(thr->dp, port_no);
     struct pkt_batch batch;
     int n;
 
-    if (!port) {
+    if (!port || qid >= port->n_rxq) {
         return -ENOENT;
     }
     pkt_batch_init(&batch);
-    n = port_rx(port, &batch);
+    n = port_rx(port, qid, &batch);
     if (n > 0) {
         dp_input(thr, port_no, &batch);
     }
@@ -1215,6 +1570,7 @@ dp_execute(struct dp_thread *thr, struct packet *packet, const void *actions,
     pkt_batch_init(&batch);
     pkt_batch_add(&batch, packet);
     dpx_execute(&thr->env, &batch, &key, actions, actions_len);
+    tx_flush(thr);
     return 0;
 }
 

@@ -77,6 +77,7 @@ struct errbuf;
 struct packet;
 struct pkt_batch;
 struct port;
+struct upcall_reg;
 
 #define DP_NAME_MAX 16          /* With the NUL, like a device name. */
 #define DP_PORT_ANY UINT32_MAX  /* dp_port_add(): choose a number. */
@@ -89,6 +90,7 @@ struct dp_config {
                                  * 0 = default (8). */
     uint32_t flow_limit;        /* 0 = default (DP_DEFAULT_FLOW_LIMIT). */
     const char *local_type;     /* Port type of port 0; NULL = "dummy". */
+    const char *local_options;  /* Its options; NULL = none. */
 };
 
 #define DP_DEFAULT_FLOW_LIMIT 1000000
@@ -99,8 +101,9 @@ struct dp_config {
 int dp_create(const char *name, const struct dp_config *cfg,
               struct datapath **dpp, struct errbuf *err);
 
-/* Destroys 'dp' (NULL is a no-op) with its ports and flows.  Every
- * dp_thread of 'dp' must have been destroyed.  Waits for a grace period
+/* Destroys 'dp' (NULL is a no-op) with its PMD threads, channels,
+ * ports and flows.  Every other dp_thread of 'dp' must have been
+ * destroyed.  Waits for a grace period
  * and for deferred frees.
  * Context: a thread that is not an online RCU reader (qsbr_offline()
  * first, or an unregistered thread). */
@@ -127,9 +130,10 @@ void dp_set_flow_limit(struct datapath *dp, uint32_t limit);
 int dp_port_add(struct datapath *dp, const char *type, const char *name,
                 const char *options, uint32_t *port_no, struct errbuf *err);
 
-/* Deletes port 'port_no'.
+/* Deletes port 'port_no'; the device is closed when this returns (after
+ * a grace period), so its name can be used again at once.
  * Returns: 0; -ENOENT; -EINVAL for the local port (which cannot be
- * deleted). */
+ * deleted).  Context: as qsbr_synchronize(). */
 int dp_port_del(struct datapath *dp, uint32_t port_no);
 
 /* Returns port 'port_no', or NULL.  Context: RCU reader. */
@@ -138,12 +142,23 @@ struct port *dp_port_get(const struct datapath *dp, uint32_t port_no);
 /* Returns the number of the port named 'name', or -ENOENT. */
 int64_t dp_port_by_name(const struct datapath *dp, const char *name);
 
-/* Sets and reads the upcall PID of a port ("miss" upcalls from the port
- * carry it).  Returns 0 or -ENOENT. */
-int dp_port_set_upcall_pid(struct datapath *dp, uint32_t port_no,
-                           uint32_t pid);
-int dp_port_get_upcall_pid(const struct datapath *dp, uint32_t port_no,
-                           uint32_t *pid);
+/* Sets and reads the upcall PIDs of a port (OVS_VPORT_ATTR_UPCALL_PID):
+ * a "miss" upcall from the port goes to pids[hash(flow) % n], so one flow
+ * always reaches the same reader.  PID 0 means "no upcalls" (they are
+ * lost).  At most DP_UPCALL_PIDS_MAX PIDs.
+ * Returns 0; -ENOENT (no port); -EINVAL (n 0 or too many);
+ * dp_port_get_upcall_pids() returns the count, copying at most 'max'. */
+#define DP_UPCALL_PIDS_MAX 1024
+int dp_port_set_upcall_pids(struct datapath *dp, uint32_t port_no,
+                            const uint32_t *pids, size_t n);
+int dp_port_get_upcall_pids(const struct datapath *dp, uint32_t port_no,
+                            uint32_t *pids, size_t max);
+
+/* Upcalls of one port so far (OVS_VPORT_ATTR_UPCALL_STATS): queued to a
+ * channel, and lost (no channel, queue full, out of memory).
+ * Returns 0 or -ENOENT. */
+int dp_port_get_upcall_stats(const struct datapath *dp, uint32_t port_no,
+                             uint64_t *success, uint64_t *fail);
 
 /* Fills 'nums' with up to 'max' port numbers in increasing order, from
  * the first one >= '*cursor'; sets '*cursor' past the last one returned.
@@ -175,13 +190,45 @@ struct dp_upcall {
 
 void dp_upcall_free(struct dp_upcall *u);
 
-/* Receives every upcall: 'fn' takes ownership of 'u' and returns 0, or
- * returns a negative errno to refuse it (the datapath frees it and counts
- * it as lost).  Called on the thread that processes the packet; must not
- * block.  NULL 'fn' (the default) loses every upcall. */
-void dp_set_upcall_handler(struct datapath *dp,
-                           int (*fn)(void *aux, struct dp_upcall *u),
-                           void *aux);
+/* The datapath's upcall queues (dp/upcall.h): channels by PID. */
+struct upcall_reg *dp_upcalls(struct datapath *dp);
+
+/* Per-CPU dispatch (OVS_DP_ATTR_PER_CPU_PIDS): while the user features
+ * have OVS_DP_F_DISPATCH_UPCALL_PER_CPU, a "miss" upcall goes to
+ * pids[t % n] where t is the number of the thread processing the packet
+ * (dp_thread_id()), instead of to its port's PIDs.
+ * Returns 0, -EINVAL (n 0 or > DP_UPCALL_PIDS_MAX), -ENOMEM;
+ * dp_get_upcall_pids_per_cpu() returns the count, copying at most
+ * 'max'. */
+int dp_set_upcall_pids_per_cpu(struct datapath *dp, const uint32_t *pids,
+                               size_t n);
+size_t dp_get_upcall_pids_per_cpu(const struct datapath *dp, uint32_t *pids,
+                                  size_t max);
+
+/* In-process readers (seed 001 dpif_handlers_set()/dpif_recv(); see
+ * dp/upcall.h): opens 'n' channels, one per handler, plus the special
+ * channel, and points every port, present and future, at the handlers'
+ * PIDs (and the per-CPU PIDs at them too).  0 closes them all (upcalls are
+ * then lost).  Queued upcalls of closed channels are freed.
+ * Returns 0; -EINVAL (n > DP_UPCALL_PIDS_MAX); -ENOMEM. */
+int dp_handlers_set(struct datapath *dp, uint32_t n, struct errbuf *err);
+
+/* Takes the next upcall for handler 'handler_id' (handler 0 reads the
+ * special channel first).
+ * Returns: 0 and '*up' (the caller frees it with dp_upcall_free());
+ * -EAGAIN (none queued); -EINVAL (no such handler). */
+int dp_recv(struct datapath *dp, uint32_t handler_id, struct dp_upcall **up);
+
+/* Waits until handler 'handler_id' has an upcall to read or 'timeout_ms'
+ * pass (-1: forever).  Returns 0, -ETIMEDOUT, -EINVAL.  Context: takes the
+ * caller offline (RCU) while it waits. */
+int dp_recv_wait(struct datapath *dp, uint32_t handler_id, int timeout_ms);
+
+/* Frees every upcall queued for the handlers. */
+void dp_recv_purge(struct datapath *dp);
+
+/* The special PID: a channel no port uses (handlers set), else 0. */
+uint32_t dp_special_pid(const struct datapath *dp);
 
 /* ---- Flows. ---- */
 
@@ -292,15 +339,19 @@ void dp_thread_destroy(struct dp_thread *thr);
 /* Reports a quiescent state for the calling thread (qsbr_quiesce()). */
 void dp_thread_quiesce(struct dp_thread *thr);
 
+/* The thread's number, 0 .. max_threads - 1 (per-CPU upcall dispatch). */
+uint32_t dp_thread_id(const struct dp_thread *thr);
+
 /* Processes 'batch', packets received on port 'in_port' (each packet's
- * md.in_port is set to it): lookup, actions, upcalls.
+ * md.in_port is set to it): lookup, actions, upcalls.  Packets output to
+ * a port are gathered and transmitted in batches before it returns.
  * Ownership: consumes every packet; 'batch' is empty after. */
 void dp_input(struct dp_thread *thr, uint32_t in_port,
               struct pkt_batch *batch);
 
-/* Receives one batch from port 'port_no' and processes it.
+/* Receives one batch from queue 'qid' of port 'port_no' and processes it.
  * Returns: packets processed, or a negative errno (-ENOENT: no port). */
-int dp_poll(struct dp_thread *thr, uint32_t port_no);
+int dp_poll(struct dp_thread *thr, uint32_t port_no, uint32_t qid);
 
 /* OVS_PACKET_CMD_EXECUTE: runs 'actions' on 'packet', whose metadata
  * (in_port, priority, mark, recirc_id, dp_hash) is set by the caller.

@@ -17,6 +17,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,9 @@ struct dummy {
     size_t loop_next;           /* Loop: next index into 'rxq'; guarded by
                                  * 'rxq.mutex'. */
     struct pkt_pool *pool;      /* Loop: the buffers rx hands out. */
+    int efd;                    /* Readable while 'rxq' holds packets
+                                 * (not in loop mode). */
+    uint32_t n_rxq;             /* Queues; all drain 'rxq'. */
 };
 
 static int
@@ -152,7 +158,7 @@ parse_bool(const char *key, const char *value, bool *out,
 static int
 parse_options(struct dummy *d, const char *options, struct errbuf *err)
 {
-    bool seen_capture = false, seen_loop = false;
+    bool seen_capture = false, seen_loop = false, seen_n_rxq = false;
     char *copy, *item, *save = NULL;
     int error = 0;
 
@@ -187,6 +193,20 @@ parse_options(struct dummy *d, const char *options, struct errbuf *err)
         }
         *value++ = '\0';
 
+        if (!strcmp(item, "n_rxq")) {
+            char *end;
+            unsigned long n = strtoul(value, &end, 10);
+
+            if (seen_n_rxq || *end || !*value || n < 1 || n > 64) {
+                errbuf_set(err, seen_n_rxq ? "option 'n_rxq' given twice"
+                           : "n_rxq must be 1 to 64, not '%s'", value);
+                error = -EINVAL;
+                break;
+            }
+            seen_n_rxq = true;
+            d->n_rxq = (uint32_t) n;
+            continue;
+        }
         if (!strcmp(item, "capture")) {
             seen = &seen_capture;
             flag = &d->capture;
@@ -195,7 +215,7 @@ parse_options(struct dummy *d, const char *options, struct errbuf *err)
             flag = &d->loop;
         } else {
             errbuf_set(err, "unknown option '%s' (dummy ports know "
-                       "capture and loop)", item);
+                       "capture, loop and n_rxq)", item);
             error = -EINVAL;
             break;
         }
@@ -222,8 +242,16 @@ dummy_open(struct port *port, const char *options, struct errbuf *err)
         return -ENOMEM;
     }
     d->capture = true;
+    d->n_rxq = 1;
     error = parse_options(d, options, err);
     if (error) {
+        free(d);
+        return error;
+    }
+    d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (d->efd < 0) {
+        error = -errno;
+        errbuf_set(err, "eventfd: %s", strerror(errno));
         free(d);
         return error;
     }
@@ -231,6 +259,7 @@ dummy_open(struct port *port, const char *options, struct errbuf *err)
         d->pool = pkt_pool_create(DUMMY_LOOP_POOL_SIZE, DUMMY_LOOP_BUF_SIZE);
         if (!d->pool) {
             errbuf_set(err, "out of memory for the loop pool");
+            close(d->efd);
             free(d);
             return -ENOMEM;
         }
@@ -245,10 +274,12 @@ dummy_open(struct port *port, const char *options, struct errbuf *err)
     if (error) {
         errbuf_set(err, "cannot create a mutex (%s)", strerror(-error));
         pkt_pool_destroy(d->pool);
+        close(d->efd);
         free(d);
         return error;
     }
     port->priv = d;
+    port->n_rxq = d->n_rxq;
     return 0;
 }
 
@@ -262,6 +293,7 @@ dummy_close(struct port *port)
     /* Packets of the pool that are still elsewhere (queued on another
      * port, say) keep it alive until they come back (packet.h). */
     pkt_pool_destroy(d->pool);
+    close(d->efd);
     free(d);
     port->priv = NULL;
 }
@@ -316,11 +348,12 @@ dummy_rx_loop(struct dummy *d, struct pkt_batch *batch)
 }
 
 static int
-dummy_rx(struct port *port, struct pkt_batch *batch)
+dummy_rx(struct port *port, uint32_t qid, struct pkt_batch *batch)
 {
     struct dummy *d = port->priv;
     size_t n;
 
+    (void) qid;
     if (d->loop) {
         return dummy_rx_loop(d, batch);
     }
@@ -329,8 +362,25 @@ dummy_rx(struct port *port, struct pkt_batch *batch)
     for (size_t i = 0; i < n; i++) {
         pkt_batch_add(batch, dq_pop_locked(&d->rxq));
     }
+    if (n && !d->rxq.n) {
+        uint64_t count;
+
+        /* Empty now: no longer readable. */
+        if (read(d->efd, &count, sizeof count) < 0) {
+            /* EAGAIN: nothing was signalled. */
+        }
+    }
     pthread_mutex_unlock(&d->rxq.mutex);
     return (int) n;
+}
+
+static int
+dummy_rx_fd(struct port *port, uint32_t qid)
+{
+    struct dummy *d = port->priv;
+
+    (void) qid;
+    return d->loop ? -1 : d->efd;
 }
 
 static int
@@ -363,6 +413,7 @@ const struct port_class port_dummy_class = {
     .close = dummy_close,
     .rx = dummy_rx,
     .tx = dummy_tx,
+    .rx_fd = dummy_rx_fd,
 };
 
 int
@@ -383,6 +434,13 @@ port_dummy_inject(struct port *port, const void *data, size_t len)
     error = dq_reserve_locked(&d->rxq, 1);
     if (!error) {
         dq_push_locked(&d->rxq, p);
+        if (d->rxq.n == 1 && !d->loop) {
+            uint64_t one = 1;
+
+            if (write(d->efd, &one, sizeof one) < 0) {
+                /* Cannot fail: the counter is far from overflowing. */
+            }
+        }
     }
     pthread_mutex_unlock(&d->rxq.mutex);
     if (error) {

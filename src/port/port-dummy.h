@@ -31,6 +31,12 @@
  *                       without a malloc().  When every pool packet is in
  *                       flight, rx receives fewer (or none) until some
  *                       come back, as a NIC would.
+ *   n_rxq=N             1 (default) to 64 receive queues, all draining
+ *                       the one receive queue (for polling-thread
+ *                       tests).
+ *
+ * Outside loop mode, port_rx_fd() is an eventfd readable while injected
+ * packets wait.
  *
  * Thread-safety
  * =============

@@ -12,6 +12,8 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,8 +22,65 @@
 #include "port/port-provider.h"
 
 static const struct port_class *const port_classes[] = {
+    &port_afxdp_class,
+    &port_afpacket_class,
+    &port_tap_class,
+    &port_pcap_class,
     &port_dummy_class,
 };
+
+/* Names of the open ports: a port name is unique on the host. */
+static pthread_mutex_t names_mutex = PTHREAD_MUTEX_INITIALIZER;
+static char (*names)[PORT_NAME_MAX];    /* Guarded by 'names_mutex'. */
+static size_t n_names, max_names;       /* Guarded by 'names_mutex'. */
+
+/* Claims 'name'.  Returns 0, -EEXIST or -ENOMEM. */
+static int
+name_claim(const char *name)
+{
+    int error = 0;
+
+    pthread_mutex_lock(&names_mutex);
+    for (size_t i = 0; i < n_names; i++) {
+        if (!strcmp(names[i], name)) {
+            error = -EEXIST;
+            goto out;
+        }
+    }
+    if (n_names == max_names) {
+        size_t max = max_names ? 2 * max_names : 16;
+        char (*p)[PORT_NAME_MAX] = realloc(names, max * sizeof *names);
+
+        if (!p) {
+            error = -ENOMEM;
+            goto out;
+        }
+        names = p;
+        max_names = max;
+    }
+    snprintf(names[n_names++], PORT_NAME_MAX, "%s", name);
+out:
+    pthread_mutex_unlock(&names_mutex);
+    return error;
+}
+
+static void
+name_release(const char *name)
+{
+    pthread_mutex_lock(&names_mutex);
+    for (size_t i = 0; i < n_names; i++) {
+        if (!strcmp(names[i], name)) {
+            memcpy(names[i], names[--n_names], PORT_NAME_MAX);
+            break;
+        }
+    }
+    if (!n_names) {
+        free(names);
+        names = NULL;
+        max_names = 0;
+    }
+    pthread_mutex_unlock(&names_mutex);
+}
 
 /* Returns the provider for 'type', or NULL. */
 static const struct port_class *
@@ -58,13 +117,22 @@ port_open(const char *type, const char *name, const char *options,
         return -EAFNOSUPPORT;
     }
 
+    error = name_claim(name);
+    if (error) {
+        errbuf_set(err, "%s: %s", name, error == -EEXIST
+                   ? "a port with this name is open already"
+                   : "out of memory");
+        return error;
+    }
     port = calloc(1, sizeof *port);
     if (!port) {
+        name_release(name);
         errbuf_set(err, "%s: out of memory", name);
         return -ENOMEM;
     }
     memcpy(port->name, name, len + 1);
     port->class = class;
+    port->n_rxq = 1;
     atomic_init(&port->rx_packets, 0);
     atomic_init(&port->rx_bytes, 0);
     atomic_init(&port->tx_packets, 0);
@@ -75,9 +143,11 @@ port_open(const char *type, const char *name, const char *options,
     if (error) {
         assert(error < 0);
         errbuf_prefix(err, "%s: ", name);
+        name_release(name);
         free(port);
         return error;
     }
+    assert(port->n_rxq >= 1);
     *portp = port;
     return 0;
 }
@@ -89,6 +159,7 @@ port_close(struct port *port)
         return;
     }
     port->class->close(port);
+    name_release(port->name);
     free(port);
 }
 
@@ -111,12 +182,12 @@ batch_bytes(const struct pkt_batch *b)
 }
 
 int
-port_rx(struct port *port, struct pkt_batch *batch)
+port_rx(struct port *port, uint32_t qid, struct pkt_batch *batch)
 {
     int n;
 
-    assert(batch->n == 0);
-    n = port->class->rx(port, batch);
+    assert(batch->n == 0 && qid < port->n_rxq);
+    n = port->class->rx(port, qid, batch);
     if (n > 0) {
         atomic_fetch_add_explicit(&port->rx_packets, (uint64_t) n,
                                   memory_order_relaxed);
@@ -124,6 +195,12 @@ port_rx(struct port *port, struct pkt_batch *batch)
                                   memory_order_relaxed);
     }
     return n;
+}
+
+int
+port_rx_fd(struct port *port, uint32_t qid)
+{
+    return port->class->rx_fd ? port->class->rx_fd(port, qid) : -1;
 }
 
 int
@@ -166,4 +243,20 @@ port_get_stats(const struct port *port, struct port_stats *stats)
                                            memory_order_relaxed);
     stats->tx_dropped = atomic_load_explicit(&port->tx_dropped,
                                              memory_order_relaxed);
+    stats->rx_dropped = 0;
+    stats->rx_errors = 0;
+    if (port->class->get_stats) {
+        port->class->get_stats((struct port *) port, stats);
+    }
+}
+
+void
+port_get_info(const struct port *port, struct port_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->mtu = 1500;
+    info->link_up = true;
+    if (port->class->get_info) {
+        port->class->get_info((struct port *) port, info);
+    }
 }

@@ -9,8 +9,18 @@
  *
  * port_open() finds the provider for a type name and opens a device with
  * it; port_rx() and port_tx() move batches and count packets and bytes.
- * Providers: "dummy" (port/port-dummy.h: in memory, for tests and
- * benchmarks).  Real devices come with later providers.
+ * Providers, one file each:
+ *
+ *   afxdp     an existing interface through AF_XDP (port/port-afxdp.c)
+ *   afpacket  an existing interface through AF_PACKET TPACKET_V3 rings
+ *             (port/port-afpacket.c)
+ *   tap       an internal port: a TAP device the port creates, named after
+ *             it, for the host's own stack (port/port-tap.c)
+ *   pcap      reads a pcap file, writes another (port/port-pcap.c)
+ *   dummy     in memory, for unit tests (port/port-dummy.h)
+ *
+ * A port name is unique on the host (seed 001 "Ports"): opening a second
+ * port with the name of an open one fails with -EEXIST.
  *
  * Thread-safety
  * =============
@@ -25,6 +35,7 @@
  */
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct errbuf;
@@ -42,20 +53,32 @@ struct port_stats {
     uint64_t rx_packets, rx_bytes;
     uint64_t tx_packets, tx_bytes;
     uint64_t tx_dropped;
+    uint64_t rx_dropped;        /* Dropped by the device before rx. */
+    uint64_t rx_errors;         /* Malformed frames rx discarded. */
+};
+
+/* What a port reports about its device. */
+struct port_info {
+    uint32_t mtu;               /* Largest frame payload (IP MTU). */
+    uint8_t mac[6];
+    bool link_up;               /* Carrier. */
+    int ifindex;                /* Kernel interface index; 0: none. */
 };
 
 struct port {
     char name[PORT_NAME_MAX];
     const struct port_class *class;
     void *priv;                         /* Provider's state. */
+    uint32_t n_rxq;                     /* Receive queues (>= 1). */
     _Atomic uint64_t rx_packets, rx_bytes;
     _Atomic uint64_t tx_packets, tx_bytes, tx_dropped;
 };
 
 /* Opens the device 'name' as a port of type 'type' ("dummy", ...).
  * Returns: 0 and '*portp'; -EINVAL for a name that is empty or longer
- * than PORT_NAME_MAX - 1; -EAFNOSUPPORT for an unknown type; or the
- * provider's error.  The reason is in 'err'. */
+ * than PORT_NAME_MAX - 1; -EAFNOSUPPORT for an unknown type; -EEXIST if a
+ * port named 'name' is open; or the provider's error (-ENODEV for a
+ * device that does not exist).  The reason is in 'err'. */
 int port_open(const char *type, const char *name, const char *options,
               struct port **portp, struct errbuf *err);
 
@@ -65,9 +88,14 @@ void port_close(struct port *port);
 /* Returns the type name of 'port'. */
 const char *port_type(const struct port *port);
 
-/* Receives up to PKT_BATCH_MAX packets into the empty 'batch'.
+/* Receives up to PKT_BATCH_MAX packets from queue 'qid' (< n_rxq) into
+ * the empty 'batch'.
  * Returns: the number received, or a negative errno. */
-int port_rx(struct port *port, struct pkt_batch *batch);
+int port_rx(struct port *port, uint32_t qid, struct pkt_batch *batch);
+
+/* Returns the fd that becomes readable when queue 'qid' may have packets,
+ * or -1 (poll on a timer). */
+int port_rx_fd(struct port *port, uint32_t qid);
 
 /* Transmits and frees every packet of 'batch'; empties it.
  * Returns: the number of packets that could not be sent (freed,
@@ -76,5 +104,8 @@ int port_tx(struct port *port, struct pkt_batch *batch);
 
 /* Reads the counters of 'port'. */
 void port_get_stats(const struct port *port, struct port_stats *stats);
+
+/* Reads what 'port' reports about its device. */
+void port_get_info(const struct port *port, struct port_info *info);
 
 #endif /* port/port.h */

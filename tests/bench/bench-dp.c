@@ -181,14 +181,14 @@ run(struct datapath *dp, bool emc)
     t0 = bench_now();
     while (bench_now() - t0 < 1.1) {
         for (int i = 0; i < 64; i++) {
-            dp_poll(thr, 1);
+            dp_poll(thr, 1, 0);
         }
         dp_thread_quiesce(thr);
     }
     t0 = bench_now();
     do {
         for (int i = 0; i < 256; i++) {
-            int n = dp_poll(thr, 1);
+            int n = dp_poll(thr, 1, 0);
 
             packets += n > 0 ? (uint64_t) n : 0;
         }

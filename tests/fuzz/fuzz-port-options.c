@@ -49,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         pkt_batch_init(&b);
-        if (port_rx(port, &b) < 1) {
+        if (port_rx(port, 0, &b) < 1) {
             abort();
         }
         port_tx(port, &b);

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "dp/dp.h"
+#include "dp/upcall.h"
 #include "lib/errbuf.h"
 #include "lib/rcu.h"
 #include "packet/packet.h"
@@ -124,11 +125,21 @@ test_ports(void **state)
     assert_int_equal(dp_port_del(fx->dp, 5), 0);
     assert_int_equal(dp_port_del(fx->dp, 5), -ENOENT);
     assert_null(dp_port_get(fx->dp, 5));
-    assert_int_equal(dp_port_set_upcall_pid(fx->dp, 1, 77), 0);
-    uint32_t pid = 0;
-    assert_int_equal(dp_port_get_upcall_pid(fx->dp, 1, &pid), 0);
-    assert_int_equal(pid, 77);
-    assert_int_equal(dp_port_set_upcall_pid(fx->dp, 9, 1), -ENOENT);
+    uint32_t pids[4] = { 77, 78 };
+    assert_int_equal(dp_port_get_upcall_pids(fx->dp, 1, pids, 4), 1);
+    assert_int_equal(pids[0], 0);               /* None set: PID 0. */
+    pids[0] = 77;
+    assert_int_equal(dp_port_set_upcall_pids(fx->dp, 1, pids, 2), 0);
+    memset(pids, 0, sizeof pids);
+    assert_int_equal(dp_port_get_upcall_pids(fx->dp, 1, pids, 4), 2);
+    assert_int_equal(pids[0], 77);
+    assert_int_equal(pids[1], 78);
+    assert_int_equal(dp_port_get_upcall_pids(fx->dp, 1, pids, 1), 2);
+    assert_int_equal(dp_port_set_upcall_pids(fx->dp, 9, pids, 1), -ENOENT);
+    assert_int_equal(dp_port_set_upcall_pids(fx->dp, 1, pids, 0), -EINVAL);
+    assert_int_equal(dp_port_set_upcall_pids(fx->dp, 1, pids,
+                                             DP_UPCALL_PIDS_MAX + 1),
+                     -EINVAL);
 
     struct datapath *bad;
     assert_int_equal(dp_create("", NULL, &bad, &err), -EINVAL);
@@ -478,16 +489,15 @@ struct upcalls {
     struct dp_upcall *u[16];
 };
 
-static int
-record_upcall(void *aux, struct dp_upcall *u)
+/* Moves what channel 'ch' holds into 'ups'. */
+static void
+record_upcalls(struct upcall_channel *ch, struct upcalls *ups)
 {
-    struct upcalls *ups = aux;
+    struct dp_upcall *u;
 
-    if (ups->n == 16) {
-        return -ENOBUFS;
+    while (ups->n < 16 && !upcall_channel_recv(ch, &u)) {
+        ups->u[ups->n++] = u;
     }
-    ups->u[ups->n++] = u;
-    return 0;
 }
 
 static void
@@ -519,14 +529,15 @@ test_packets(void **state)
     assert_non_null(thr);
     assert_int_equal(dp_port_add(fx->dp, "dummy", "p1", NULL, &p1, &err), 0);
     assert_int_equal(dp_port_add(fx->dp, "dummy", "p2", NULL, &p2, &err), 0);
-    dp_port_set_upcall_pid(fx->dp, 1, 1001);
+    uint32_t pid1001 = 1001;
+    assert_int_equal(dp_port_set_upcall_pids(fx->dp, 1, &pid1001, 1), 0);
     struct port *port1 = dp_port_get(fx->dp, 1);
     struct port *port2 = dp_port_get(fx->dp, 2);
 
-    /* No handler: the miss is lost and counted. */
+    /* No channel has the port's PID: the miss is lost and counted. */
     tu_udp_frame(frame, sizeof frame, 0x0a000001, 0x0a000002, 1000, 53);
     assert_int_equal(port_dummy_inject(port1, frame, sizeof frame), 0);
-    assert_int_equal(dp_poll(thr, 1), 1);
+    assert_int_equal(dp_poll(thr, 1, 0), 1);
     dp_get_stats(fx->dp, &st);
     assert_int_equal(st.n_missed, 1);
     assert_int_equal(st.n_lost, 1);
@@ -534,10 +545,20 @@ test_packets(void **state)
     dp_get_drops(fx->dp, drops);
     assert_int_equal(drops[DP_DROP_UPCALL_LOST], 1);
 
-    /* With a handler: a miss upcall with the key and the port's PID. */
-    dp_set_upcall_handler(fx->dp, record_upcall, &ups);
+    uint64_t ok, fail;
+    assert_int_equal(dp_port_get_upcall_stats(fx->dp, 1, &ok, &fail), 0);
+    assert_int_equal(ok, 0);
+    assert_int_equal(fail, 1);
+
+    /* With a channel: a miss upcall with the key and the port's PID. */
+    struct upcall_channel *ch, *ch7;
+    assert_int_equal(upcall_channel_open(dp_upcalls(fx->dp), 1001, &ch,
+                                         &err), 0);
+    assert_int_equal(upcall_channel_open(dp_upcalls(fx->dp), 7, &ch7,
+                                         &err), 0);
     port_dummy_inject(port1, frame, sizeof frame);
-    assert_int_equal(dp_poll(thr, 1), 1);
+    assert_int_equal(dp_poll(thr, 1, 0), 1);
+    record_upcalls(ch, &ups);
     assert_int_equal(ups.n, 1);
     assert_int_equal(ups.u[0]->type, DP_UPCALL_MISS);
     assert_int_equal(ups.u[0]->pid, 1001);
@@ -554,7 +575,7 @@ test_packets(void **state)
     for (int i = 0; i < 3; i++) {
         port_dummy_inject(port1, frame, sizeof frame);
     }
-    assert_int_equal(dp_poll(thr, 1), 3);
+    assert_int_equal(dp_poll(thr, 1, 0), 3);
     assert_int_equal(port_dummy_tx_queued(port2), 3);
     for (int i = 0; i < 3; i++) {
         p = port_dummy_take(port2);
@@ -570,7 +591,7 @@ test_packets(void **state)
 
     /* Again: now from the exact-match cache (inserted every time). */
     port_dummy_inject(port1, frame, sizeof frame);
-    assert_int_equal(dp_poll(thr, 1), 1);
+    assert_int_equal(dp_poll(thr, 1, 0), 1);
     packet_free(port_dummy_take(port2));
     dp_get_stats(fx->dp, &st);
     assert_int_equal(st.n_hit, 4);
@@ -590,7 +611,7 @@ test_packets(void **state)
     r.actions_len = fx->out3_len;
     assert_int_equal(dp_flow_set(fx->dp, &r, NULL, &err), 0);
     port_dummy_inject(port1, frame, sizeof frame);
-    dp_poll(thr, 1);
+    dp_poll(thr, 1, 0);
     assert_int_equal(port_dummy_tx_queued(port2), 0);
     memset(drops, 0, sizeof drops);
     dp_get_drops(fx->dp, drops);
@@ -599,7 +620,8 @@ test_packets(void **state)
     /* A deleted flow no longer matches, cache or not. */
     assert_int_equal(dp_flow_del(fx->dp, &r, NULL, &err), 0);
     port_dummy_inject(port1, frame, sizeof frame);
-    dp_poll(thr, 1);
+    dp_poll(thr, 1, 0);
+    record_upcalls(ch, &ups);
     assert_int_equal(ups.n, 1);
     upcalls_clear(&ups);
     dp_thread_quiesce(thr);
@@ -612,7 +634,8 @@ test_packets(void **state)
     r.actions_len = len;
     assert_int_equal(dp_flow_new(fx->dp, &r, 0, NULL, &err), 0);
     port_dummy_inject(port1, frame, sizeof frame);
-    dp_poll(thr, 1);
+    dp_poll(thr, 1, 0);
+    record_upcalls(ch7, &ups);
     assert_int_equal(ups.n, 1);
     assert_int_equal(ups.u[0]->type, DP_UPCALL_ACTION);
     assert_int_equal(ups.u[0]->pid, 7);
@@ -637,7 +660,7 @@ test_packets(void **state)
                                     fx->out2_len);
     assert_int_equal(dp_flow_new(fx->dp, &r5, 0, NULL, &err), 0);
     port_dummy_inject(port1, frame, sizeof frame);
-    dp_poll(thr, 1);
+    dp_poll(thr, 1, 0);
     assert_int_equal(port_dummy_tx_queued(port2), 1);
     packet_free(port_dummy_take(port2));
     assert_int_equal(dp_flow_get(fx->dp, &r5, &info, &err), 0);
@@ -656,12 +679,16 @@ test_packets(void **state)
 
     /* A frame shorter than 14 bytes is dropped and counted. */
     port_dummy_inject(port1, frame, 13);
-    dp_poll(thr, 1);
+    dp_poll(thr, 1, 0);
     memset(drops, 0, sizeof drops);
     dp_get_drops(fx->dp, drops);
     assert_int_equal(drops[DP_DROP_TOO_SHORT], 1);
 
-    dp_set_upcall_handler(fx->dp, NULL, NULL);
+    assert_int_equal(dp_port_get_upcall_stats(fx->dp, 1, &ok, &fail), 0);
+    assert_int_equal(ok, 3);
+    assert_int_equal(fail, 1);
+    upcall_channel_close(ch);
+    upcall_channel_close(ch7);
     dp_thread_destroy(thr);
 }
 
@@ -685,7 +712,7 @@ pkt_thread(void *arg)
     thr = dp_thread_create(ps->dp, NULL);
     assert_non_null(thr);
     while (!atomic_load(ps->stop)) {
-        int n = dp_poll(thr, ps->port);
+        int n = dp_poll(thr, ps->port, 0);
 
         ps->polled += n > 0 ? (uint64_t) n : 0;
         dp_thread_quiesce(thr);
@@ -693,14 +720,6 @@ pkt_thread(void *arg)
     dp_thread_destroy(thr);
     qsbr_unregister();
     return NULL;
-}
-
-static int
-drop_upcall(void *aux, struct dp_upcall *u)
-{
-    (void) aux;
-    dp_upcall_free(u);
-    return 0;
 }
 
 static void
@@ -718,7 +737,8 @@ test_packet_stress(void **state)
 
     assert_int_equal(dp_port_add(fx->dp, "dummy", "out", "capture=false",
                                  &out, &err), 0);
-    dp_set_upcall_handler(fx->dp, drop_upcall, NULL);
+    /* With 2 handlers, misses queue up (and overflow) meanwhile. */
+    assert_int_equal(dp_handlers_set(fx->dp, 2, &err), 0);
     for (int i = 0; i < 2; i++) {
         uint32_t no = (uint32_t) (i + 1);
         char name[8];
@@ -780,7 +800,7 @@ test_packet_stress(void **state)
     struct dp_stats st;
     dp_get_stats(fx->dp, &st);
     assert_int_equal(st.n_hit + st.n_missed, ps[0].polled + ps[1].polled);
-    dp_set_upcall_handler(fx->dp, NULL, NULL);
+    assert_int_equal(dp_handlers_set(fx->dp, 0, &err), 0);
 }
 
 int
