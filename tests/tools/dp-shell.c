@@ -99,6 +99,9 @@ json_str(struct sbuf *out, const char *s)
     sbuf_putc(out, '"');
 }
 
+static void reply_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 static void
 reply_error(const char *fmt, ...)
 {
