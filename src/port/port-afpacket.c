@@ -105,6 +105,7 @@
 
 #include "lib/byteorder.h"
 #include "lib/errbuf.h"
+#include "lib/options.h"
 #include "packet/flow-key.h"
 #include "packet/packet-edit.h"
 #include "packet/packet-offload.h"
@@ -317,10 +318,9 @@ afpacket_open(struct port *port, const char *options, struct errbuf *err)
     unsigned int ifindex;
     int error;
 
-    if (options && *options) {
-        errbuf_set(err, "unknown option in '%s' (afpacket ports take no "
-                   "options)", options);
-        return -EINVAL;
+    error = opts_parse(options, NULL, 0, "afpacket ports", err);
+    if (error) {
+        return error;
     }
     ifindex = if_nametoindex(port->name);
     if (!ifindex) {

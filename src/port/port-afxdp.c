@@ -183,6 +183,7 @@
 
 #include "lib/errbuf.h"
 #include "lib/mutex.h"
+#include "lib/options.h"
 #include "packet/packet.h"
 #include "port/port.h"
 #include "port/port-provider.h"
@@ -353,138 +354,38 @@ afxdp_add_lib_msg(struct errbuf *err)
 /* Options
  * ======= */
 
-/* Parses a decimal number from 'min' to 'max'.  Returns 0 or -EINVAL. */
-static int
-parse_u32(const char *value, uint32_t min, uint32_t max, uint32_t *out)
-{
-    unsigned long n;
-    char *end;
-
-    if (*value < '0' || *value > '9') {
-        return -EINVAL;
-    }
-    errno = 0;
-    n = strtoul(value, &end, 10);
-    if (errno || *end || n < min || n > max) {
-        return -EINVAL;
-    }
-    *out = (uint32_t) n;
-    return 0;
-}
-
-/* Parses 'options' ("key=value,...", NULL or "" for none) into 'd'.
- * Returns 0 or -EINVAL with a reason. */
+/* Parses 'options' (port-afxdp.h) into 'd', which holds the defaults.
+ * Returns 0, or -EINVAL (-ENOMEM) with a reason. */
 static int
 parse_options(struct afxdp *d, const char *options, struct errbuf *err)
 {
-    bool seen_n_rxq = false, seen_mode = false, seen_zc = false;
-    bool seen_ring = false;
-    char *copy, *item, *next;
-    int error = 0;
+    /* In the order of enum afxdp_mode and enum afxdp_zc. */
+    static const char *const modes[] = { "auto", "native", "generic", NULL };
+    static const char *const zcs[] = { "auto", "on", "off", NULL };
+    int mode = d->mode, zc = d->zc;
+    const struct opt_def defs[] = {
+        { .key = "n_rxq", .type = OPT_U32, .u32 = &d->n_rxq, .min = 1,
+          .max = AFXDP_MAX_QUEUES },
+        { .key = "mode", .type = OPT_ENUM, .index = &mode, .names = modes },
+        { .key = "zerocopy", .type = OPT_ENUM, .index = &zc, .names = zcs },
+        { .key = "ring_size", .type = OPT_U32, .u32 = &d->ring_size,
+          .min = AFXDP_RING_MIN, .max = AFXDP_RING_MAX, .pow2 = true },
+    };
+    int error;
 
-    if (!options || !*options) {
-        return 0;
+    error = opts_parse(options, defs, sizeof defs / sizeof *defs,
+                       "afxdp ports", err);
+    if (error) {
+        return error;
     }
-    copy = strdup(options);
-    if (!copy) {
-        errbuf_set(err, "out of memory");
-        return -ENOMEM;
-    }
-    /* strtok_r() would skip empty items; an empty item is an error. */
-    for (item = copy; item && !error; item = next) {
-        char *comma = strchr(item, ',');
-        char *value;
-        bool *seen;
-
-        next = comma ? comma + 1 : NULL;
-        if (comma) {
-            *comma = '\0';
-        }
-        if (!*item) {
-            errbuf_set(err, "empty option in '%s'", options);
-            error = -EINVAL;
-            break;
-        }
-        value = strchr(item, '=');
-        if (!value) {
-            errbuf_set(err, "option '%s' has no value (key=value)", item);
-            error = -EINVAL;
-            break;
-        }
-        *value++ = '\0';
-
-        if (!strcmp(item, "n_rxq")) {
-            seen = &seen_n_rxq;
-        } else if (!strcmp(item, "mode")) {
-            seen = &seen_mode;
-        } else if (!strcmp(item, "zerocopy")) {
-            seen = &seen_zc;
-        } else if (!strcmp(item, "ring_size")) {
-            seen = &seen_ring;
-        } else {
-            errbuf_set(err, "unknown option '%s' (afxdp ports know n_rxq, "
-                       "mode, zerocopy and ring_size)", item);
-            error = -EINVAL;
-            break;
-        }
-        if (*seen) {
-            errbuf_set(err, "option '%s' given twice", item);
-            error = -EINVAL;
-            break;
-        }
-        *seen = true;
-
-        if (seen == &seen_n_rxq) {
-            if (parse_u32(value, 1, AFXDP_MAX_QUEUES, &d->n_rxq)) {
-                errbuf_set(err, "n_rxq must be 1 to %d, not '%s'",
-                           AFXDP_MAX_QUEUES, value);
-                error = -EINVAL;
-            }
-        } else if (seen == &seen_mode) {
-            if (!strcmp(value, "auto")) {
-                d->mode = AFXDP_MODE_AUTO;
-            } else if (!strcmp(value, "native")) {
-                d->mode = AFXDP_MODE_NATIVE;
-            } else if (!strcmp(value, "generic")) {
-                d->mode = AFXDP_MODE_GENERIC;
-            } else {
-                errbuf_set(err, "mode must be auto, native or generic, "
-                           "not '%s'", value);
-                error = -EINVAL;
-            }
-        } else if (seen == &seen_zc) {
-            if (!strcmp(value, "auto")) {
-                d->zc = AFXDP_ZC_AUTO;
-            } else if (!strcmp(value, "on")) {
-                d->zc = AFXDP_ZC_ON;
-            } else if (!strcmp(value, "off")) {
-                d->zc = AFXDP_ZC_OFF;
-            } else {
-                errbuf_set(err, "zerocopy must be auto, on or off, not "
-                           "'%s'", value);
-                error = -EINVAL;
-            }
-        } else {
-            uint32_t n;
-
-            if (parse_u32(value, AFXDP_RING_MIN, AFXDP_RING_MAX, &n)
-                || (n & (n - 1))) {
-                errbuf_set(err, "ring_size must be a power of 2 from %d "
-                           "to %d, not '%s'", AFXDP_RING_MIN,
-                           AFXDP_RING_MAX, value);
-                error = -EINVAL;
-            } else {
-                d->ring_size = n;
-            }
-        }
-    }
-    free(copy);
-    if (!error && d->zc == AFXDP_ZC_ON && d->mode == AFXDP_MODE_GENERIC) {
+    d->mode = (enum afxdp_mode) mode;
+    d->zc = (enum afxdp_zc) zc;
+    if (d->zc == AFXDP_ZC_ON && d->mode == AFXDP_MODE_GENERIC) {
         errbuf_set(err, "zerocopy=on needs native mode (the generic hook "
                    "always copies)");
-        error = -EINVAL;
+        return -EINVAL;
     }
-    return error;
+    return 0;
 }
 
 /* The interface

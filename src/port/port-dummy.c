@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "lib/errbuf.h"
+#include "lib/options.h"
 #include "packet/packet.h"
 #include "port/port.h"
 #include "port/port-provider.h"
@@ -136,99 +137,20 @@ dummy_cast(const struct port *port)
     return port && port->class == &port_dummy_class ? port->priv : NULL;
 }
 
-/* Parses "true" or "false" for option 'key'.  Returns 0 or -EINVAL. */
-static int
-parse_bool(const char *key, const char *value, bool *out,
-           struct errbuf *err)
-{
-    if (!strcmp(value, "true")) {
-        *out = true;
-    } else if (!strcmp(value, "false")) {
-        *out = false;
-    } else {
-        errbuf_set(err, "option '%s': '%s' is not true or false", key,
-                   value);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-/* Parses 'options' ("key=value,...", NULL or "" for none) into 'd'.
- * Returns 0 or -EINVAL with a reason. */
+/* Parses 'options' (port-dummy.h) into 'd', which holds the defaults.
+ * Returns 0, or -EINVAL (-ENOMEM) with a reason. */
 static int
 parse_options(struct dummy *d, const char *options, struct errbuf *err)
 {
-    bool seen_capture = false, seen_loop = false, seen_n_rxq = false;
-    char *copy, *item, *save = NULL;
-    int error = 0;
+    const struct opt_def defs[] = {
+        { .key = "capture", .type = OPT_BOOL, .b = &d->capture },
+        { .key = "loop", .type = OPT_BOOL, .b = &d->loop },
+        { .key = "n_rxq", .type = OPT_U32, .u32 = &d->n_rxq, .min = 1,
+          .max = 64 },
+    };
 
-    if (!options || !*options) {
-        return 0;
-    }
-    copy = strdup(options);
-    if (!copy) {
-        errbuf_set(err, "out of memory");
-        return -ENOMEM;
-    }
-    /* strtok_r() would skip empty items; an empty item is an error. */
-    for (item = copy; item && !error; item = save) {
-        char *comma = strchr(item, ',');
-        bool *seen, *flag;
-        char *value;
-
-        save = comma ? comma + 1 : NULL;
-        if (comma) {
-            *comma = '\0';
-        }
-        value = strchr(item, '=');
-        if (!*item) {
-            errbuf_set(err, "empty option in '%s'", options);
-            error = -EINVAL;
-            break;
-        }
-        if (!value) {
-            errbuf_set(err, "option '%s' has no value (key=value)", item);
-            error = -EINVAL;
-            break;
-        }
-        *value++ = '\0';
-
-        if (!strcmp(item, "n_rxq")) {
-            char *end;
-            unsigned long n = strtoul(value, &end, 10);
-
-            if (seen_n_rxq || *end || !*value || n < 1 || n > 64) {
-                errbuf_set(err, seen_n_rxq ? "option 'n_rxq' given twice"
-                           : "n_rxq must be 1 to 64, not '%s'", value);
-                error = -EINVAL;
-                break;
-            }
-            seen_n_rxq = true;
-            d->n_rxq = (uint32_t) n;
-            continue;
-        }
-        if (!strcmp(item, "capture")) {
-            seen = &seen_capture;
-            flag = &d->capture;
-        } else if (!strcmp(item, "loop")) {
-            seen = &seen_loop;
-            flag = &d->loop;
-        } else {
-            errbuf_set(err, "unknown option '%s' (dummy ports know "
-                       "capture, loop and n_rxq)", item);
-            error = -EINVAL;
-            break;
-        }
-        if (*seen) {
-            errbuf_set(err, "option '%s' given twice", item);
-            error = -EINVAL;
-            break;
-        }
-        *seen = true;
-        error = parse_bool(item, value, flag, err);
-    }
-    free(copy);
-    return error;
+    return opts_parse(options, defs, sizeof defs / sizeof *defs,
+                      "dummy ports", err);
 }
 
 static int

@@ -67,6 +67,7 @@
 
 #include "lib/errbuf.h"
 #include "lib/mutex.h"
+#include "lib/options.h"
 #include "packet/packet.h"
 #include "port/port.h"
 #include "port/port-provider.h"
@@ -113,94 +114,32 @@ struct pcap_port {
 
 /* The options of a pcap port. */
 struct pcap_options {
-    char *rx;                   /* File names, or NULL; in 'copy'. */
+    char *rx;                   /* File names, or NULL; malloc'd. */
     char *tx;
     bool loop;
-    char *copy;                 /* The options string, cut up. */
 };
 
-/* Parses 'options' into 'o'.  On success the caller frees 'o->copy'.
- * Returns 0, or -EINVAL (-ENOMEM) with a reason. */
+/* Parses 'options' into 'o'.  On success the caller frees 'o->rx' and
+ * 'o->tx'.  Returns 0, or -EINVAL (-ENOMEM) with a reason. */
 static int
 parse_options(const char *options, struct pcap_options *o,
               struct errbuf *err)
 {
-    bool seen_loop = false;
-    char *item, *next;
-    int error = 0;
+    const struct opt_def defs[] = {
+        { .key = "rx", .type = OPT_STR, .str = &o->rx,
+          .what = "a file name" },
+        { .key = "tx", .type = OPT_STR, .str = &o->tx,
+          .what = "a file name" },
+        { .key = "loop", .type = OPT_BOOL, .b = &o->loop },
+    };
+    int error;
 
     memset(o, 0, sizeof *o);
-    if (!options || !*options) {
-        errbuf_set(err, "a pcap port needs rx=FILE or tx=FILE (or both)");
-        return -EINVAL;
-    }
-    o->copy = strdup(options);
-    if (!o->copy) {
-        errbuf_set(err, "out of memory");
-        return -ENOMEM;
-    }
-    /* strtok_r() would skip empty items; an empty item is an error. */
-    for (item = o->copy; item && !error; item = next) {
-        char *comma = strchr(item, ',');
-        char *value, **file;
-
-        next = comma ? comma + 1 : NULL;
-        if (comma) {
-            *comma = '\0';
-        }
-        if (!*item) {
-            errbuf_set(err, "empty option in '%s'", options);
-            error = -EINVAL;
-            break;
-        }
-        value = strchr(item, '=');
-        if (!value) {
-            errbuf_set(err, "option '%s' has no value (key=value)", item);
-            error = -EINVAL;
-            break;
-        }
-        *value++ = '\0';
-
-        if (!strcmp(item, "loop")) {
-            if (seen_loop) {
-                errbuf_set(err, "option 'loop' given twice");
-                error = -EINVAL;
-            } else if (!strcmp(value, "true")) {
-                o->loop = true;
-            } else if (strcmp(value, "false")) {
-                errbuf_set(err, "option 'loop': '%s' is not true or false",
-                           value);
-                error = -EINVAL;
-            }
-            seen_loop = true;
-            continue;
-        }
-        if (!strcmp(item, "rx")) {
-            file = &o->rx;
-        } else if (!strcmp(item, "tx")) {
-            file = &o->tx;
-        } else {
-            errbuf_set(err, "unknown option '%s' (pcap ports know rx, tx "
-                       "and loop)", item);
-            error = -EINVAL;
-            break;
-        }
-        if (*file) {
-            errbuf_set(err, "option '%s' given twice", item);
-            error = -EINVAL;
-        } else if (!*value) {
-            errbuf_set(err, "option '%s' needs a file name", item);
-            error = -EINVAL;
-        }
-        *file = value;
-    }
+    error = opts_parse(options, defs, sizeof defs / sizeof *defs,
+                       "pcap ports", err);
     if (!error && !o->rx && !o->tx) {
         errbuf_set(err, "a pcap port needs rx=FILE or tx=FILE (or both)");
         error = -EINVAL;
-    }
-    if (error) {
-        free(o->copy);
-        o->copy = NULL;
     }
     return error;
 }
@@ -374,7 +313,8 @@ pcap_port_open(struct port *port, const char *options, struct errbuf *err)
     }
     pp = calloc(1, sizeof *pp);
     if (!pp) {
-        free(o.copy);
+        free(o.rx);
+        free(o.tx);
         errbuf_set(err, "out of memory");
         return -ENOMEM;
     }
@@ -405,7 +345,8 @@ pcap_port_open(struct port *port, const char *options, struct errbuf *err)
     if (!error && o.tx) {
         error = open_tx_file(pp, o.tx, err);
     }
-    free(o.copy);
+    free(o.rx);
+    free(o.tx);
     if (error) {
         pcap_port_destroy(pp);
         return error;

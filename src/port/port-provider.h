@@ -46,9 +46,10 @@ struct port_class {
 
     /* Opens device 'port->name' for 'port'; sets 'port->priv' and
      * 'port->n_rxq' (port_open() preset it to 1).  'options' is a
-     * comma-separated list of key=value pairs, or NULL; an unknown key, a
-     * repeated key or a bad value is -EINVAL with a reason.  A device that
-     * does not exist is -ENODEV ("no such device").
+     * comma-separated list of key=value pairs, or NULL, for opts_parse()
+     * (lib/options.h): an unknown key, a repeated key or a bad value is
+     * -EINVAL with a reason.  A device that does not exist is -ENODEV
+     * ("no such device").
      * Returns 0, or a negative errno with a reason in 'err'. */
     int (*open)(struct port *port, const char *options, struct errbuf *err);
 

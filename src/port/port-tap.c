@@ -96,7 +96,7 @@
 
 #include "lib/errbuf.h"
 #include "lib/mutex.h"
-#include "lib/text.h"
+#include "lib/options.h"
 #include "packet/packet.h"
 #include "port/port.h"
 #include "port/port-provider.h"
@@ -144,24 +144,6 @@ struct tap {
                                  * 'info_mutex'. */
 };
 
-/* Parses a MAC address "xx:xx:xx:xx:xx:xx" into 'mac'.
- * Returns true on success. */
-static bool
-parse_mac(const char *s, uint8_t mac[6])
-{
-    for (int i = 0; i < 6; i++) {
-        int hi = hex_digit_value((unsigned char) s[0]);
-        int lo = hi < 0 ? -1 : hex_digit_value((unsigned char) s[1]);
-
-        if (hi < 0 || lo < 0 || s[2] != (i < 5 ? ':' : '\0')) {
-            return false;
-        }
-        mac[i] = (uint8_t) (hi << 4 | lo);
-        s += 3;
-    }
-    return true;
-}
-
 /* The options of a tap port. */
 struct tap_options {
     bool has_mac;
@@ -175,85 +157,31 @@ static int
 parse_options(const char *options, struct tap_options *o,
               struct errbuf *err)
 {
-    bool seen_mac = false, seen_mtu = false;
-    char *copy, *item, *next;
-    int error = 0;
+    const struct opt_def defs[] = {
+        { .key = "mac", .type = OPT_MAC, .mac = o->mac,
+          .seen = &o->has_mac },
+        { .key = "mtu", .type = OPT_U32, .u32 = &o->mtu,
+          .min = TAP_MTU_MIN, .max = TAP_MTU_MAX },
+    };
+    int error;
 
     memset(o, 0, sizeof *o);
-    if (!options || !*options) {
-        return 0;
+    error = opts_parse(options, defs, sizeof defs / sizeof *defs,
+                       "tap ports", err);
+    if (error || !o->has_mac) {
+        return error;
     }
-    copy = strdup(options);
-    if (!copy) {
-        errbuf_set(err, "out of memory");
-        return -ENOMEM;
+    if (o->mac[0] & 1) {
+        errbuf_set(err, "option 'mac': %02x:%02x:%02x:%02x:%02x:%02x is a "
+                   "multicast address", o->mac[0], o->mac[1], o->mac[2],
+                   o->mac[3], o->mac[4], o->mac[5]);
+        return -EINVAL;
     }
-    /* strtok_r() would skip empty items; an empty item is an error. */
-    for (item = copy; item && !error; item = next) {
-        char *comma = strchr(item, ',');
-        char *value;
-
-        next = comma ? comma + 1 : NULL;
-        if (comma) {
-            *comma = '\0';
-        }
-        if (!*item) {
-            errbuf_set(err, "empty option in '%s'", options);
-            error = -EINVAL;
-            break;
-        }
-        value = strchr(item, '=');
-        if (!value) {
-            errbuf_set(err, "option '%s' has no value (key=value)", item);
-            error = -EINVAL;
-            break;
-        }
-        *value++ = '\0';
-
-        if (!strcmp(item, "mac")) {
-            if (seen_mac) {
-                errbuf_set(err, "option 'mac' given twice");
-                error = -EINVAL;
-            } else if (!parse_mac(value, o->mac)) {
-                errbuf_set(err, "option 'mac': '%s' is not a MAC address "
-                           "(xx:xx:xx:xx:xx:xx)", value);
-                error = -EINVAL;
-            } else if (o->mac[0] & 1) {
-                errbuf_set(err, "option 'mac': %s is a multicast address",
-                           value);
-                error = -EINVAL;
-            } else if (!memcmp(o->mac, "\0\0\0\0\0\0", 6)) {
-                errbuf_set(err, "option 'mac': the address must not be "
-                           "zero");
-                error = -EINVAL;
-            }
-            seen_mac = o->has_mac = true;
-        } else if (!strcmp(item, "mtu")) {
-            char *end;
-            unsigned long mtu;
-
-            errno = 0;
-            mtu = strtoul(value, &end, 10);
-            if (seen_mtu) {
-                errbuf_set(err, "option 'mtu' given twice");
-                error = -EINVAL;
-            } else if (!*value || *end || errno || value[0] == '-'
-                       || value[0] == '+'
-                       || mtu < TAP_MTU_MIN || mtu > TAP_MTU_MAX) {
-                errbuf_set(err, "mtu must be %d to %d, not '%s'",
-                           TAP_MTU_MIN, TAP_MTU_MAX, value);
-                error = -EINVAL;
-            }
-            seen_mtu = true;
-            o->mtu = (uint32_t) mtu;
-        } else {
-            errbuf_set(err, "unknown option '%s' (tap ports know mac and "
-                       "mtu)", item);
-            error = -EINVAL;
-        }
+    if (!memcmp(o->mac, "\0\0\0\0\0\0", 6)) {
+        errbuf_set(err, "option 'mac': the address must not be zero");
+        return -EINVAL;
     }
-    free(copy);
-    return error;
+    return 0;
 }
 
 /* Returns a socket for device ioctls in the calling thread's network
