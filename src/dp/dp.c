@@ -61,6 +61,17 @@ struct dp_txq {
 
 #define DP_TXQ_MAX 8            /* Ports with pending output per thread. */
 
+/* An upcall waiting for the end of its input batch (dp_input()), so that
+ * the upcalls of a batch are queued in the order their packets arrived,
+ * misses and userspace() actions alike (seed 001). */
+struct dp_pending_upcall {
+    uint32_t seq;                       /* Packet's position in the batch. */
+    struct dp_vport *v;                 /* Its input port, or NULL. */
+    struct dp_upcall *u;
+};
+
+#define DP_PENDING_MAX 64
+
 /* Ports by number, replaced as a whole on every change. */
 struct dp_ports {
     struct qsbr_head rcu;
@@ -87,6 +98,8 @@ struct dp_thread {
     struct dpx_env env;
     uint32_t n_txq;
     struct dp_txq txq[DP_TXQ_MAX];
+    uint32_t n_pending;
+    struct dp_pending_upcall pending[DP_PENDING_MAX];
     struct dp_counters c;
 };
 
@@ -394,7 +407,13 @@ dp_port_add(struct datapath *dp, const char *type, const char *name,
         error = -EEXIST;
         goto out;
     }
+    /* Opening a device may take a while (an AF_XDP queue still being
+     * released by the kernel is retried for up to a second): not a reason
+     * to hold up grace periods.  Offline is safe here: only writers, who
+     * hold the mutex, replace 'old'. */
+    qsbr_offline();
     error = port_open(type, name, options, &port, err);
+    qsbr_online();
     if (error) {
         goto out;
     }
@@ -1185,6 +1204,52 @@ memdup(const void *p, size_t n)
     return q;
 }
 
+/* Queues the upcalls the thread holds, in packet order (a stable sort:
+ * the upcalls of one packet keep the order they were made in), and
+ * counts the lost ones: a lost miss is a dropped packet; after a lost
+ * action upcall the packet went on. */
+static void
+upcall_flush(struct dp_thread *thr)
+{
+    struct dp_pending_upcall *pu = thr->pending;
+    uint32_t n = thr->n_pending;
+
+    for (uint32_t i = 1; i < n; i++) {
+        struct dp_pending_upcall x = pu[i];
+        uint32_t j = i;
+
+        for (; j > 0 && pu[j - 1].seq > x.seq; j--) {
+            pu[j] = pu[j - 1];
+        }
+        pu[j] = x;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        bool miss = pu[i].u->type == DP_UPCALL_MISS;
+
+        if (upcall_deliver_counted(thr->dp, pu[i].v, pu[i].u)) {
+            ctr_add(&thr->c.n_lost, 1);
+            if (miss) {
+                ctr_add(&thr->c.drops[DP_DROP_UPCALL_LOST], 1);
+            }
+        }
+    }
+    thr->n_pending = 0;
+}
+
+/* Holds 'u', for the packet at position 'seq' of the input batch, until
+ * upcall_flush(). */
+static void
+upcall_hold(struct dp_thread *thr, struct dp_vport *v, struct dp_upcall *u,
+            uint32_t seq)
+{
+    if (thr->n_pending == DP_PENDING_MAX) {
+        upcall_flush(thr);
+    }
+    thr->pending[thr->n_pending++] = (struct dp_pending_upcall) {
+        .seq = seq, .v = v, .u = u,
+    };
+}
+
 static int
 exec_upcall(void *aux, const struct packet *p, const struct flow_key *key,
             const struct act_userspace *u, const void *actions,
@@ -1211,11 +1276,7 @@ exec_upcall(void *aux, const struct packet *p, const struct flow_key *key,
         ctr_add(&thr->c.n_lost, 1);
         return -ENOMEM;
     }
-    if (upcall_deliver_counted(thr->dp, vport_get(thr->dp, p->md.in_port),
-                               up)) {
-        ctr_add(&thr->c.n_lost, 1);
-        return -ENOBUFS;
-    }
+    upcall_hold(thr, vport_get(thr->dp, p->md.in_port), up, p->seq);
     return 0;
 }
 
@@ -1346,10 +1407,19 @@ upcall_misses(struct dp_thread *thr, struct packet **pkts,
     for (size_t i = 0; i < n; i++) {
         struct dp_vport *v = vport_get(thr->dp, pkts[i]->md.in_port);
         struct dp_upcall *u = calloc(1, sizeof *u);
+        struct packet *p = pkts[i];
 
         ctr_add(&thr->c.n_missed, 1);
-        if (!u) {
+        if (u && p->pool) {
+            /* A pooled buffer belongs to its port's receive ring: an
+             * upcall that waits in a queue must not hold it (a burst of
+             * new flows would leave the port nothing to receive into). */
+            p = packet_clone(pkts[i]);
             packet_free(pkts[i]);
+        }
+        if (!u || !p) {
+            free(u);
+            packet_free(p);
             if (v) {
                 atomic_fetch_add_explicit(&v->upcall_fail, 1,
                                           memory_order_relaxed);
@@ -1359,13 +1429,10 @@ upcall_misses(struct dp_thread *thr, struct packet **pkts,
             continue;
         }
         u->type = DP_UPCALL_MISS;
-        u->packet = pkts[i];
+        u->packet = p;
         u->key = keys[i];
         u->pid = v ? miss_pid(thr, v, (uint32_t) emc_hash(&keys[i])) : 0;
-        if (upcall_deliver_counted(thr->dp, v, u)) {
-            ctr_add(&thr->c.n_lost, 1);
-            ctr_add(&thr->c.drops[DP_DROP_UPCALL_LOST], 1);
-        }
+        upcall_hold(thr, v, u, p->seq);
     }
 }
 
@@ -1524,8 +1591,10 @@ dp_input(struct dp_thread *thr, uint32_t in_port, struct pkt_batch *batch)
 
         memset(md, 0, sizeof *md);
         md->in_port = in_port;
+        batch->pkts[i]->seq = (uint16_t) i;
     }
     dp_process(thr, batch, 0);
+    upcall_flush(thr);
     tx_flush(thr);
     maybe_rerank(thr->dp, thr->now_ms);
 }
@@ -1570,6 +1639,7 @@ dp_execute(struct dp_thread *thr, struct packet *packet, const void *actions,
     pkt_batch_init(&batch);
     pkt_batch_add(&batch, packet);
     dpx_execute(&thr->env, &batch, &key, actions, actions_len);
+    upcall_flush(thr);
     tx_flush(thr);
     return 0;
 }

@@ -227,7 +227,9 @@ int dp_recv_wait(struct datapath *dp, uint32_t handler_id, int timeout_ms);
 /* Frees every upcall queued for the handlers. */
 void dp_recv_purge(struct datapath *dp);
 
-/* The special PID: a channel no port uses (handlers set), else 0. */
+/* The special PID: a channel no port uses (handlers set), else 0.
+ * Context: RCU reader (dp_handlers_set() frees the old channels after a
+ * grace period). */
 uint32_t dp_special_pid(const struct datapath *dp);
 
 /* ---- Flows. ---- */
@@ -367,7 +369,8 @@ int dp_execute(struct dp_thread *thr, struct packet *packet,
 struct dp_stats {
     uint64_t n_hit;             /* Packets that matched a flow. */
     uint64_t n_missed;          /* Packets that matched none. */
-    uint64_t n_lost;            /* Misses not delivered to userspace. */
+    uint64_t n_lost;            /* Upcalls (misses and userspace()
+                                 * actions) not delivered to userspace. */
     uint64_t n_flows;           /* Flows in the table. */
     uint64_t n_mask_hit;        /* Subtables probed, hits and misses. */
     uint32_t n_masks;           /* Subtables (distinct masks). */

@@ -132,6 +132,7 @@
 #define PMD_DEFAULT_IDLE_US 200
 #define PMD_TIMER_MIN_MS 1      /* Sleep of a thread with fd-less queues. */
 #define PMD_TIMER_MAX_MS 8
+#define PMD_MUTED_MAX 16        /* Error fds remembered per thread. */
 #define PMD_NONE (-1)           /* No thread. */
 #define PMD_PORTS_CHUNK 64      /* Port numbers read per dp_port_list(). */
 
@@ -289,14 +290,35 @@ pmd_min_seen(struct pmd_set *set, uint32_t self)
     return min;
 }
 
+/* Fds that reported an error (a device that went away leaves its socket
+ * in error for good): the thread sleeps on its timer for their queues
+ * until the next round of poll lists. */
+struct pmd_muted {
+    int fd[PMD_MUTED_MAX];
+    uint32_t n;
+};
+
+static bool
+pmd_is_muted(const struct pmd_muted *m, int fd)
+{
+    for (uint32_t i = 0; i < m->n; i++) {
+        if (m->fd[i] == fd) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Fills '*pfds' (capacity '*cap', grown as needed) with what the thread
- * sleeps on: its wake-up eventfd, then the fds of the queues of 'list'.
- * Sets '*timer' if some queue has no fd (or the array could not grow:
- * then the thread naps on the timer alone).
+ * sleeps on: its wake-up eventfd, then the fds of the queues of 'list'
+ * but the muted ones.  Sets '*timer' if some queue has no fd or a muted
+ * one (or the array could not grow: then the thread naps on the timer
+ * alone).
  * Returns: the number of entries. */
 static nfds_t
 pmd_pollfds(const struct pmd *pmd, const struct pmd_list *list,
-            struct pollfd **pfds, size_t *cap, bool *timer)
+            const struct pmd_muted *muted, struct pollfd **pfds, size_t *cap,
+            bool *timer)
 {
     nfds_t n = 0;
 
@@ -315,7 +337,7 @@ pmd_pollfds(const struct pmd *pmd, const struct pmd_list *list,
     for (uint32_t i = 0; i < list->n; i++) {
         int fd = list->q[i].fd;
 
-        if (fd < 0) {
+        if (fd < 0 || pmd_is_muted(muted, fd)) {
             *timer = true;
         } else if (fd != (*pfds)[n - 1].fd) {
             /* Queues of one port often share an fd: once is enough. */
@@ -327,12 +349,15 @@ pmd_pollfds(const struct pmd *pmd, const struct pmd_list *list,
 
 /* Blocks until a queue may have packets, a change or stop wakes the
  * thread up, or 'timer_ms' (-1: no timer) pass, offline.  Counts the
- * sleep.  Returns poll()'s result. */
-static int
+ * sleep.  Queue fds that report an error are added to 'muted'.
+ * Returns: true if the wake-up fd or a queue fd became readable, false
+ * on the timer (or only errors). */
+static bool
 pmd_sleep(struct pmd *pmd, struct pollfd *pfds, nfds_t n, int timer_ms,
-          uint64_t *now)
+          struct pmd_muted *muted, uint64_t *now)
 {
     uint64_t start = *now, end;
+    bool ready = false;
     int r;
 
     /* Release: a reader that sees this sees the total it adds to. */
@@ -355,9 +380,19 @@ pmd_sleep(struct pmd *pmd, struct pollfd *pfds, nfds_t n, int timer_ms,
         if (read(pmd->wake_fd, &count, sizeof count) < 0) {
             /* EAGAIN: already drained. */
         }
+        ready = true;
+    }
+    for (nfds_t i = 1; r > 0 && i < n; i++) {
+        if (pfds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+            if (muted->n < PMD_MUTED_MAX) {
+                muted->fd[muted->n++] = pfds[i].fd;
+            }
+        } else if (pfds[i].revents & POLLIN) {
+            ready = true;
+        }
     }
     *now = end;
-    return r;
+    return ready;
 }
 
 static void
@@ -370,6 +405,7 @@ pmd_loop(struct pmd *pmd, struct dp_thread *thr)
     uint64_t now = now_ns(), last_rx = now;
     int timer_ms = PMD_TIMER_MIN_MS;
     bool drowsy = false;        /* The last sleep ended on the timer. */
+    struct pmd_muted muted = { .n = 0 };
 
     while (!atomic_load_explicit(&pmd->stop, memory_order_acquire)) {
         /* Acquire: the round is stored after its lists, so the list
@@ -386,6 +422,7 @@ pmd_loop(struct pmd *pmd, struct dp_thread *thr)
 
         if (round != seen) {
             seen = round;
+            muted.n = 0;        /* New lists: give every fd another go. */
             /* Release: every receive from older lists happened before. */
             atomic_store_explicit(&set->seen[pmd->id], round,
                                   memory_order_release);
@@ -432,8 +469,9 @@ pmd_loop(struct pmd *pmd, struct dp_thread *thr)
 
         /* Nothing for a while: sleep.  Offline, 'list' may be freed: the
          * sleep uses a copy of its fds, and the next loop loads it again. */
-        n_fds = pmd_pollfds(pmd, list, &pfds, &pfds_cap, &timer);
-        if (pmd_sleep(pmd, pfds, n_fds, timer ? timer_ms : -1, &now) == 0) {
+        n_fds = pmd_pollfds(pmd, list, &muted, &pfds, &pfds_cap, &timer);
+        if (!pmd_sleep(pmd, pfds, n_fds, timer ? timer_ms : -1, &muted,
+                       &now)) {
             drowsy = true;
             if (timer_ms < PMD_TIMER_MAX_MS) {
                 timer_ms *= 2;

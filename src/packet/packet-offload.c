@@ -220,7 +220,8 @@ pseudo_sum(const uint8_t *ip, bool ipv6, uint8_t proto, uint32_t l4_len)
 
 /* Computes, from scratch, the checksum of the 'l4_len'-byte TCP or UDP
  * packet at 'l4' under the IP header 'ip', and stores it at 'l4 +
- * csum_ofs' (0 stored as 0xffff, which matters to UDP only). */
+ * csum_ofs'.  A UDP checksum of 0 is stored as 0xffff (0 means "none");
+ * a TCP one stays 0, as the kernel's TCP segmentation leaves it. */
 static void
 l4_csum_fill(const uint8_t *ip, bool ipv6, uint8_t proto, uint8_t *l4,
              size_t l4_len, size_t csum_ofs)
@@ -231,7 +232,8 @@ l4_csum_fill(const uint8_t *ip, bool ipv6, uint8_t proto, uint8_t *l4,
     store_u16(l4 + csum_ofs, 0);
     sum += csum_sum(l4, l4_len);
     csum = (uint16_t) ~csum_fold(sum);
-    store_u16(l4 + csum_ofs, csum ? csum : 0xffff);
+    store_u16(l4 + csum_ofs,
+              csum || proto != IPPROTO_UDP ? csum : 0xffff);
 }
 
 /* Completes a partial checksum in the 'len'-byte frame 'd': the field at

@@ -59,7 +59,7 @@ reset_meta(struct packet *p)
     p->mpls_ofs = PKT_OFS_NONE;
     p->l3_ofs = PKT_OFS_NONE;
     p->l4_ofs = PKT_OFS_NONE;
-    p->pad = 0;
+    p->seq = 0;
 }
 
 struct packet *
@@ -98,6 +98,7 @@ packet_clone(const struct packet *p)
         c->mpls_ofs = p->mpls_ofs;
         c->l3_ofs = p->l3_ofs;
         c->l4_ofs = p->l4_ofs;
+        c->seq = p->seq;
     }
     return c;
 }

@@ -62,7 +62,8 @@ struct packet {
     uint16_t mpls_ofs;          /* First MPLS label, or PKT_OFS_NONE. */
     uint16_t l3_ofs;            /* IPv4/IPv6/ARP header, or PKT_OFS_NONE. */
     uint16_t l4_ofs;            /* TCP/UDP/SCTP/ICMP header, or NONE. */
-    uint16_t pad;
+    uint16_t seq;               /* Position in its input batch: the
+                                 * datapath queues upcalls in this order. */
     struct pkt_pool *pool;      /* Where packet_free() returns it; NULL
                                  * for a packet from packet_create(). */
 };

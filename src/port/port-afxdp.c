@@ -989,6 +989,27 @@ afxdp_close(struct port *port)
     port->priv = NULL;
 }
 
+static void tx_reap(struct afxdp_queue *q) WEIR_REQUIRES(q->tx_mutex);
+static void tx_kick(struct afxdp_queue *q) WEIR_REQUIRES(q->tx_mutex);
+
+/* Frames a transmit left in the tx ring (the device queue was full) go
+ * out only when the kernel is kicked again: an idle receive on the same
+ * socket does it, if no transmit holds the queue. */
+static void
+tx_nudge(struct afxdp_queue *q)
+{
+    if (q->has_tx && wmutex_trylock(&q->tx_mutex)) {
+        if (q->tx_outstanding) {
+            tx_reap(q);
+            if (q->tx_outstanding) {
+                tx_kick(q);
+                tx_reap(q);
+            }
+        }
+        wmutex_unlock(&q->tx_mutex);
+    }
+}
+
 static int
 afxdp_rx(struct port *port, uint32_t qid, struct pkt_batch *batch)
 {
@@ -1007,6 +1028,7 @@ afxdp_rx(struct port *port, uint32_t qid, struct pkt_batch *batch)
         if (xsk_ring_prod__needs_wakeup(&q->fq)) {
             recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
         }
+        tx_nudge(q);
         return 0;
     }
     got = (uint32_t) pkt_pool_get(d->pool, batch, n);
@@ -1022,10 +1044,20 @@ afxdp_rx(struct port *port, uint32_t qid, struct pkt_batch *batch)
     for (uint32_t i = 0; i < n; i++) {
         const struct xdp_desc *desc = xsk_ring_cons__rx_desc(&q->rx,
                                                              idx + i);
-        const uint8_t *frame = xsk_umem__get_data(q->area, desc->addr);
         struct packet *p = batch->pkts[i];
         uint32_t len = desc->len;
+        uint64_t ofs = desc->addr & (AFXDP_FRAME_SIZE - 1);
+        const uint8_t *frame;
 
+        if (desc->addr >= (uint64_t) q->ring_size * AFXDP_FRAME_SIZE
+            || ofs + len > AFXDP_FRAME_SIZE) {
+            /* Not one of our receive frames: the kernel never does
+             * this; count it and leave the frame alone. */
+            runts++;
+            packet_free(p);
+            continue;
+        }
+        frame = xsk_umem__get_data(q->area, desc->addr);
         if (len < AFXDP_ETH_HLEN) {
             runts++;
             packet_free(p);

@@ -209,3 +209,24 @@ def test_bad_ports(fabric):
     # Traffic still flows.
     ping = lab.ns(ns_a, "ping", "-c", "1", "-W", "2", B_IP, check=False)
     assert ping.returncode == 0
+
+
+def test_device_gone(fabric):
+    """A port whose device disappears (its veth deleted; for tap, its
+    namespace) does not keep the polling thread awake: its fd reports an
+    error for good, so the thread falls back to its timer for it."""
+    kind, lab, shell, ns_a, ns_b, devs, names = fabric
+    if kind == "tap":
+        run(["ip", "netns", "del", ns_a])
+        lab.netns.remove(ns_a)
+    else:
+        run(["ip", "link", "del", names[0]])
+        lab.links.remove(names[0])
+    time.sleep(0.5)
+    before = shell.cmd("stats")["pmds"][0]
+    time.sleep(1.0)
+    after = shell.cmd("stats")["pmds"][0]
+    wakeups = after["wakeups"] - before["wakeups"]
+    assert wakeups < 400, "%d wake-ups in a second" % wakeups
+    # The datapath still answers and removes the port cleanly.
+    shell.cmd("port-del 1")

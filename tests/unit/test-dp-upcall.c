@@ -772,6 +772,116 @@ test_threads(void **state)
            (unsigned long long) atomic_load(&mt.n_read));
 }
 
+/* Returns a UDP frame from 10.0.0.1 to 'dst' whose last byte is 'tag'. */
+static struct packet *
+tagged_frame(uint32_t dst, uint8_t tag)
+{
+    uint8_t f[FRAME_LEN];
+
+    tu_udp_frame(f, sizeof f, 0x0a000001, dst, 1000, 53);
+    f[FRAME_LEN - 1] = tag;
+    return packet_create(f, sizeof f);
+}
+
+/* Misses and userspace() upcalls of one batch reach their port's FIFO in
+ * the order the packets arrived (seed 001). */
+static void
+test_batch_order(void **state)
+{
+    struct fixture *fx = *state;
+    struct flow_key key;
+    struct flow_mask mask;
+    struct dp_flow_req r = { 0 };
+    struct errbuf err;
+    struct pkt_batch b;
+    struct dp_upcall *u;
+    uint8_t acts[256];
+    char text[64], got[8] = "";
+    uint32_t pid;
+    size_t n = 0;
+
+    assert_int_equal(dp_handlers_set(fx->dp, 1, &err), 0);
+    assert_int_equal(dp_port_get_upcall_pids(fx->dp, 1, &pid, 1), 1);
+    tu_parse_flow("recirc_id(0),in_port(1),eth(),eth_type(0x0800),"
+                  "ipv4(dst=10.0.0.2,frag=no)", &key, &mask);
+    snprintf(text, sizeof text, "userspace(pid=%u)", pid);
+    r.key = &key;
+    r.mask = &mask;
+    r.actions = acts;
+    r.actions_len = tu_parse_actions(text, acts, sizeof acts);
+    r.has_actions = true;
+    assert_int_equal(dp_flow_new(fx->dp, &r, 0, NULL, &err), 0);
+
+    /* A and C miss; B and D hit the flow and make action upcalls. */
+    pkt_batch_init(&b);
+    pkt_batch_add(&b, tagged_frame(0x0a000003, 'A'));
+    pkt_batch_add(&b, tagged_frame(0x0a000002, 'B'));
+    pkt_batch_add(&b, tagged_frame(0x0a000004, 'C'));
+    pkt_batch_add(&b, tagged_frame(0x0a000002, 'D'));
+    dp_input(fx->thr, 1, &b);
+    while (n < 6 && !dp_recv(fx->dp, 0, &u)) {
+        got[n++] = (char) u->packet->data[FRAME_LEN - 1];
+        assert_int_equal(u->type, got[n - 1] == 'A' || got[n - 1] == 'C'
+                                  ? DP_UPCALL_MISS : DP_UPCALL_ACTION);
+        dp_upcall_free(u);
+    }
+    assert_string_equal(got, "ABCD");
+}
+
+/* A miss upcall does not keep its port's receive buffer: a burst of new
+ * flows that nobody reads yet must not stop the port from receiving
+ * packets of established flows. */
+static void
+test_miss_frees_rx_buffer(void **state)
+{
+    struct fixture *fx = *state;
+    struct errbuf err;
+    uint32_t no = 3, out = 4;
+    uint8_t f[FRAME_LEN], acts[16];
+    struct flow_key key;
+    struct flow_mask mask;
+    struct dp_flow_req r = { 0 };
+    struct dp_stats st;
+    uint64_t polled = 0;
+
+    /* A looping port: 1024 pooled buffers, 64 frames cycled through. */
+    assert_int_equal(dp_port_add(fx->dp, "dummy", "loop", "loop=true", &no,
+                                 &err), 0);
+    assert_int_equal(dp_port_add(fx->dp, "dummy", "out", "capture=false",
+                                 &out, &err), 0);
+    for (uint32_t i = 0; i < 64; i++) {
+        /* Frame 0 is the established flow, the rest are new flows. */
+        tu_udp_frame(f, sizeof f, 0x0a000001, 0x0a000100 + i, 1000, 53);
+        assert_int_equal(port_dummy_inject(dp_port_get(fx->dp, no), f,
+                                           sizeof f), 0);
+    }
+    tu_parse_flow("recirc_id(0),in_port(3),eth(),eth_type(0x0800),"
+                  "ipv4(dst=10.0.1.0,frag=no)", &key, &mask);
+    r.key = &key;
+    r.mask = &mask;
+    r.actions = acts;
+    r.actions_len = tu_parse_actions("4", acts, sizeof acts);
+    r.has_actions = true;
+    assert_int_equal(dp_flow_new(fx->dp, &r, 0, NULL, &err), 0);
+    /* Handlers that do not read: every miss stays queued. */
+    upcall_reg_set_queue_len(dp_upcalls(fx->dp), 4096);
+    assert_int_equal(dp_handlers_set(fx->dp, 4, &err), 0);
+
+    for (int i = 0; i < 200; i++) {
+        int n = dp_poll(fx->thr, no, 0);
+
+        assert_true(n >= 0);
+        polled += (uint64_t) n;
+    }
+    /* 200 full batches: far more than the pool's 1024 buffers. */
+    assert_int_equal(polled, 200 * PKT_BATCH_MAX);
+    dp_get_stats(fx->dp, &st);
+    assert_int_equal(st.n_hit, polled / 64);
+    assert_int_equal(st.n_missed, polled - polled / 64);
+    assert_int_equal(st.n_lost, 0);
+    dp_recv_purge(fx->dp);
+}
+
 int
 main(void)
 {
@@ -787,6 +897,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_miss_frees_rx_buffer, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -544,6 +544,36 @@ test_csum_complete(void **state)
     csum_case(&sp);                     /* UDP over IPv4, QinQ. */
 }
 
+/* A TCP segment's checksum that comes out 0 stays 0, as the kernel's
+ * segmentation leaves it (only UDP writes 0 as 0xffff). */
+static void
+test_tso_csum_zero(void **state)
+{
+    struct spec sp = { .tcp = true, .payload = 2, .tcp_flags = TCP_ACK };
+    struct built f = build(&sp);
+    struct virtio_net_hdr vh = gso_vnet(&sp, &f, 1448);
+    struct poff_frame pf;
+    uint8_t out[128];
+    uint64_t sum;
+
+    (void) state;
+    /* Choose the payload word so that the whole segment, pseudo header
+     * and a zero checksum field included, sums to 0xffff. */
+    w16(f.b + f.hdr, 0);
+    w16(f.b + f.l4 + 16, 0);
+    sum = fold(sum_words(f.b + f.l4, f.len - f.l4,
+                         pseudo(f.b + f.l3, false, 6, f.len - f.l4)));
+    w16(f.b + f.hdr, (uint16_t) ~sum);
+    w16(f.b + f.l4 + 16, fold(pseudo(f.b + f.l3, false, 6, f.len - f.l4)));
+    assert_int_equal(0, poff_frame_init(&pf, &vh, f.b, f.len, 0, 0));
+    assert_int_equal(pf.n_out, 1);
+    assert_true(poff_out_len(&pf, 0) <= sizeof out);
+    poff_out_write(&pf, 0, out);
+    assert_int_equal(r16(out + f.l4 + 16), 0);
+    assert_true(l4_csum_ok(out + f.l3, false, 6, out + f.l4, f.len - f.l4));
+    free(f.b);
+}
+
 /* A UDP checksum that comes out 0 is written 0xffff (0 means none). */
 static void
 test_csum_udp_zero(void **state)
@@ -1052,6 +1082,7 @@ main(void)
         cmocka_unit_test(test_gso_without_needs_csum),
         cmocka_unit_test(test_csum_complete),
         cmocka_unit_test(test_csum_udp_zero),
+        cmocka_unit_test(test_tso_csum_zero),
         cmocka_unit_test(test_csum_sctp),
         cmocka_unit_test(test_plain),
         cmocka_unit_test(test_emit_batches),
