@@ -12,4 +12,5 @@ mkdir -p $work
 echo
 echo "== weir flow extract $work/corpus.pcap --in-port 1 (first 12 packets)"
 head -24 <(paste -d '\n' <(sed 's/^/# /' $work/cases.txt) \
-    <(build/src/tools/weir flow extract $work/corpus.pcap --in-port 1))
+    <(build/src/tools/weir flow extract $work/corpus.pcap --in-port 1 \
+      2>/dev/null))
