@@ -72,8 +72,8 @@ struct shell {
     pthread_mutex_t mutex;              /* Guards the members below. */
     uint64_t received;
     uint64_t per_port[DP_MAX_PORTS < 1024 ? DP_MAX_PORTS : 1024];
-    char *kept[KEPT_UPCALLS];           /* JSON objects, oldest first. */
-    size_t n_kept;
+    struct dp_upcall *kept[KEPT_UPCALLS];   /* A ring: the latest ones. */
+    size_t kept_head, n_kept;
 };
 
 struct handler_arg {
@@ -145,29 +145,34 @@ format_key(const struct flow_key *key, struct sbuf *out)
                 NULL, 0, false, out);
 }
 
-/* Records upcall 'u' (and frees it). */
+/* Appends upcall 'u' to 'o' as a JSON object. */
+static void
+format_upcall(const struct dp_upcall *u, struct sbuf *o)
+{
+    struct sbuf k;
+
+    sbuf_printf(o, "{\"type\":\"%s\",\"in_port\":%u,\"pid\":%u,"
+                "\"len\":%u,\"key\":",
+                u->type == DP_UPCALL_MISS ? "miss" : "action",
+                u->packet->md.in_port, u->pid, u->packet->len);
+    sbuf_init(&k);
+    format_key(&u->key, &k);
+    json_str(o, sbuf_str(&k));
+    sbuf_uninit(&k);
+    sbuf_put(o, ",\"userdata\":\"");
+    sbuf_put_hex(o, u->userdata, u->userdata_len);
+    sbuf_put(o, "\"}");
+}
+
+/* Counts upcall 'u' and keeps it among the latest KEPT_UPCALLS (the
+ * oldest kept one is freed).  Formatting waits for the "upcalls"
+ * command, so that a handler costs little and upcall_per_s measures the
+ * datapath's delivery. */
 static void
 record_upcall(struct shell *sh, struct dp_upcall *u)
 {
     uint32_t in_port = u->packet->md.in_port;
-    struct sbuf o;
-
-    sbuf_init(&o);
-    sbuf_printf(&o, "{\"type\":\"%s\",\"in_port\":%u,\"pid\":%u,"
-                "\"len\":%u,\"key\":",
-                u->type == DP_UPCALL_MISS ? "miss" : "action", in_port,
-                u->pid, u->packet->len);
-    {
-        struct sbuf k;
-
-        sbuf_init(&k);
-        format_key(&u->key, &k);
-        json_str(&o, sbuf_str(&k));
-        sbuf_uninit(&k);
-    }
-    sbuf_put(&o, ",\"userdata\":\"");
-    sbuf_put_hex(&o, u->userdata, u->userdata_len);
-    sbuf_put(&o, "\"}");
+    struct dp_upcall *old = NULL;
 
     pthread_mutex_lock(&sh->mutex);
     sh->received++;
@@ -175,14 +180,13 @@ record_upcall(struct shell *sh, struct dp_upcall *u)
         sh->per_port[in_port]++;
     }
     if (sh->n_kept == KEPT_UPCALLS) {
-        free(sh->kept[0]);
-        memmove(sh->kept, sh->kept + 1, (KEPT_UPCALLS - 1) * sizeof *sh->kept);
+        old = sh->kept[sh->kept_head];
+        sh->kept_head = (sh->kept_head + 1) % KEPT_UPCALLS;
         sh->n_kept--;
     }
-    sh->kept[sh->n_kept++] = strdup(sbuf_str(&o));
+    sh->kept[(sh->kept_head + sh->n_kept++) % KEPT_UPCALLS] = u;
     pthread_mutex_unlock(&sh->mutex);
-    sbuf_uninit(&o);
-    dp_upcall_free(u);
+    dp_upcall_free(old);
 }
 
 static void *
@@ -388,9 +392,11 @@ cmd_upcalls(struct shell *sh)
     sbuf_printf(&out, ",\"received\":%llu,\"upcalls\":[",
                 (unsigned long long) sh->received);
     for (size_t i = 0; i < sh->n_kept; i++) {
+        struct dp_upcall *u = sh->kept[(sh->kept_head + i) % KEPT_UPCALLS];
+
         sbuf_put(&out, i ? "," : "");
-        sbuf_put(&out, sh->kept[i]);
-        free(sh->kept[i]);
+        format_upcall(u, &out);
+        dp_upcall_free(u);
     }
     sh->n_kept = 0;
     sbuf_put(&out, "],\"per_port\":{");
@@ -719,7 +725,7 @@ main(int argc, char *argv[])
     dp_destroy(sh.dp);
     qsbr_online();
     for (size_t i = 0; i < sh.n_kept; i++) {
-        free(sh.kept[i]);
+        dp_upcall_free(sh.kept[(sh.kept_head + i) % KEPT_UPCALLS]);
     }
     pthread_mutex_destroy(&sh.mutex);
     qsbr_unregister();
