@@ -70,7 +70,7 @@ struct dp_pending_upcall {
     struct dp_upcall *u;
 };
 
-#define DP_PENDING_MAX 64
+#define DP_PENDING_MIN 64       /* Pending upcalls a thread starts with. */
 
 /* Ports by number, replaced as a whole on every change. */
 struct dp_ports {
@@ -98,8 +98,8 @@ struct dp_thread {
     struct dpx_env env;
     uint32_t n_txq;
     struct dp_txq txq[DP_TXQ_MAX];
-    uint32_t n_pending;
-    struct dp_pending_upcall pending[DP_PENDING_MAX];
+    uint32_t n_pending, max_pending;
+    struct dp_pending_upcall *pending;  /* Grows as needed. */
     struct dp_counters c;
 };
 
@@ -1237,13 +1237,24 @@ upcall_flush(struct dp_thread *thr)
 }
 
 /* Holds 'u', for the packet at position 'seq' of the input batch, until
- * upcall_flush(). */
+ * upcall_flush().  A batch may make any number of upcalls (several
+ * userspace() actions per packet, recirculation): the array grows; only
+ * if it cannot are the held ones queued early (out of order). */
 static void
 upcall_hold(struct dp_thread *thr, struct dp_vport *v, struct dp_upcall *u,
             uint32_t seq)
 {
-    if (thr->n_pending == DP_PENDING_MAX) {
-        upcall_flush(thr);
+    if (thr->n_pending == thr->max_pending) {
+        uint32_t max = 2 * thr->max_pending;
+        struct dp_pending_upcall *p = realloc(thr->pending,
+                                              max * sizeof *p);
+
+        if (p) {
+            thr->pending = p;
+            thr->max_pending = max;
+        } else {
+            upcall_flush(thr);
+        }
     }
     thr->pending[thr->n_pending++] = (struct dp_pending_upcall) {
         .seq = seq, .v = v, .u = u,
@@ -1272,7 +1283,13 @@ exec_upcall(void *aux, const struct packet *p, const struct flow_key *key,
     }
     if (!up || !up->packet || (u->userdata_len && !up->userdata)
         || (actions_len && !up->actions)) {
+        struct dp_vport *v = vport_get(thr->dp, p->md.in_port);
+
         dp_upcall_free(up);
+        if (v) {
+            atomic_fetch_add_explicit(&v->upcall_fail, 1,
+                                      memory_order_relaxed);
+        }
         ctr_add(&thr->c.n_lost, 1);
         return -ENOMEM;
     }
@@ -1320,9 +1337,16 @@ dp_thread_create(struct datapath *dp, const struct dp_thread_config *cfg)
     if (!thr) {
         return NULL;
     }
+    thr->max_pending = DP_PENDING_MIN;
+    thr->pending = malloc(thr->max_pending * sizeof *thr->pending);
+    if (!thr->pending) {
+        free(thr);
+        return NULL;
+    }
     if (!cfg || cfg->emc) {
         thr->emc = emc_create(cfg ? cfg->emc_insert_inv_prob : 0);
         if (!thr->emc) {
+            free(thr->pending);
             free(thr);
             return NULL;
         }
@@ -1337,6 +1361,7 @@ dp_thread_create(struct datapath *dp, const struct dp_thread_config *cfg)
     wmutex_unlock(&dp->threads_mutex);
     if (slot == dp->max_threads) {
         emc_destroy(thr->emc);
+        free(thr->pending);
         free(thr);
         return NULL;
     }
@@ -1383,6 +1408,7 @@ dp_thread_destroy(struct dp_thread *thr)
     counters_add(&dp->retired, &thr->c);
     dp->threads[thr->slot] = NULL;
     wmutex_unlock(&dp->threads_mutex);
+    free(thr->pending);
     free(thr);
 }
 

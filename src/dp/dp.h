@@ -126,7 +126,10 @@ void dp_set_flow_limit(struct datapath *dp, uint32_t limit);
  * the number wanted, or DP_PORT_ANY for the lowest free one; it receives
  * the number used.
  * Returns: 0; -EEXIST (name or number in use); -EFBIG (no free number,
- * or a number >= DP_MAX_PORTS); -EINVAL; or the provider's error. */
+ * or a number >= DP_MAX_PORTS); -EINVAL; or the provider's error.
+ * Context: an online RCU reader; it passes through a quiescent state (the
+ * device is opened offline), so pointers from earlier replies are no
+ * longer valid after it (dp_create() too: it adds the local port). */
 int dp_port_add(struct datapath *dp, const char *type, const char *name,
                 const char *options, uint32_t *port_no, struct errbuf *err);
 

@@ -110,6 +110,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -132,7 +133,6 @@
 #define PMD_DEFAULT_IDLE_US 200
 #define PMD_TIMER_MIN_MS 1      /* Sleep of a thread with fd-less queues. */
 #define PMD_TIMER_MAX_MS 8
-#define PMD_MUTED_MAX 16        /* Error fds remembered per thread. */
 #define PMD_NONE (-1)           /* No thread. */
 #define PMD_PORTS_CHUNK 64      /* Port numbers read per dp_port_list(). */
 
@@ -290,57 +290,102 @@ pmd_min_seen(struct pmd_set *set, uint32_t self)
     return min;
 }
 
-/* Fds that reported an error (a device that went away leaves its socket
- * in error for good): the thread sleeps on its timer for their queues
- * until the next round of poll lists. */
-struct pmd_muted {
-    int fd[PMD_MUTED_MAX];
-    uint32_t n;
+/* What a thread knows about the fds of its queues' errors, by position
+ * in its poll list.  A queue whose fd polls in error is "suspect": its
+ * socket error is read (which clears one a link flap left, ENETDOWN);
+ * if it polls in error again before the queue receives anything, the
+ * device is gone for good (a deleted interface, a TAP whose namespace
+ * died: such fds poll in error forever) and the queue is "muted": the
+ * thread polls it on its timer instead of sleeping on its fd.  A sleep
+ * without an error, or packets, clear a queue's state; a new poll list
+ * starts afresh. */
+enum pmd_qstate { PMD_Q_OK, PMD_Q_SUSPECT, PMD_Q_MUTED };
+
+struct pmd_errs {
+    const struct pmd_list *list;        /* The list 'state' is about. */
+    uint8_t *state;                     /* enum pmd_qstate, per queue. */
+    size_t cap;
 };
 
+/* Makes 'e' describe 'list' (all queues OK if it is a new list).
+ * Returns false if out of memory (then no queue is muted). */
 static bool
-pmd_is_muted(const struct pmd_muted *m, int fd)
+pmd_errs_track(struct pmd_errs *e, const struct pmd_list *list)
 {
-    for (uint32_t i = 0; i < m->n; i++) {
-        if (m->fd[i] == fd) {
-            return true;
-        }
+    if (e->list == list) {
+        return true;
     }
-    return false;
+    if (e->cap < list->n) {
+        uint8_t *state = realloc(e->state, list->n);
+
+        if (!state) {
+            e->list = NULL;
+            return false;
+        }
+        e->state = state;
+        e->cap = list->n;
+    }
+    if (list->n) {
+        memset(e->state, PMD_Q_OK, list->n);
+    }
+    e->list = list;
+    return true;
+}
+
+/* Notes that queue 'i' of the tracked list polled in error. */
+static void
+pmd_errs_note(struct pmd_errs *e, uint32_t i, int fd)
+{
+    int err;
+    socklen_t len = sizeof err;
+
+    if (e->state[i] == PMD_Q_OK
+        && !getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)) {
+        e->state[i] = PMD_Q_SUSPECT;
+    } else {
+        e->state[i] = PMD_Q_MUTED;
+    }
 }
 
 /* Fills '*pfds' (capacity '*cap', grown as needed) with what the thread
  * sleeps on: its wake-up eventfd, then the fds of the queues of 'list'
- * but the muted ones.  Sets '*timer' if some queue has no fd or a muted
- * one (or the array could not grow: then the thread naps on the timer
- * alone).
+ * but muted ones, and '*qidx' (same capacity) with the queue of each
+ * entry.  Sets '*timer' if some queue has no fd or a muted one (or the
+ * arrays could not grow: then the thread naps on the timer alone).
  * Returns: the number of entries. */
 static nfds_t
 pmd_pollfds(const struct pmd *pmd, const struct pmd_list *list,
-            const struct pmd_muted *muted, struct pollfd **pfds, size_t *cap,
-            bool *timer)
+            const struct pmd_errs *errs, struct pollfd **pfds,
+            uint32_t **qidx, size_t *cap, bool *timer)
 {
     nfds_t n = 0;
 
     *timer = false;
     if (*cap < (size_t) list->n + 1) {
         struct pollfd *p = realloc(*pfds, (list->n + 1) * sizeof *p);
+        uint32_t *q;
 
-        if (!p) {
+        if (p) {
+            *pfds = p;
+        }
+        q = p ? realloc(*qidx, (list->n + 1) * sizeof *q) : NULL;
+        if (!q) {
             *timer = true;
             return 0;
         }
-        *pfds = p;
+        *qidx = q;
         *cap = (size_t) list->n + 1;
     }
     (*pfds)[n++] = (struct pollfd) { .fd = pmd->wake_fd, .events = POLLIN };
     for (uint32_t i = 0; i < list->n; i++) {
         int fd = list->q[i].fd;
 
-        if (fd < 0 || pmd_is_muted(muted, fd)) {
+        if (fd < 0 || (errs->list == list
+                       && errs->state[i] == PMD_Q_MUTED)) {
             *timer = true;
         } else if (fd != (*pfds)[n - 1].fd) {
             /* Queues of one port often share an fd: once is enough. */
+            (*qidx)[n] = i;
             (*pfds)[n++] = (struct pollfd) { .fd = fd, .events = POLLIN };
         }
     }
@@ -349,12 +394,13 @@ pmd_pollfds(const struct pmd *pmd, const struct pmd_list *list,
 
 /* Blocks until a queue may have packets, a change or stop wakes the
  * thread up, or 'timer_ms' (-1: no timer) pass, offline.  Counts the
- * sleep.  Queue fds that report an error are added to 'muted'.
+ * sleep.  Queue fds that report an error are noted in 'errs' ('qidx'
+ * maps entries to queues).
  * Returns: true if the wake-up fd or a queue fd became readable, false
  * on the timer (or only errors). */
 static bool
 pmd_sleep(struct pmd *pmd, struct pollfd *pfds, nfds_t n, int timer_ms,
-          struct pmd_muted *muted, uint64_t *now)
+          struct pmd_errs *errs, const uint32_t *qidx, uint64_t *now)
 {
     uint64_t start = *now, end;
     bool ready = false;
@@ -382,12 +428,18 @@ pmd_sleep(struct pmd *pmd, struct pollfd *pfds, nfds_t n, int timer_ms,
         }
         ready = true;
     }
-    for (nfds_t i = 1; r > 0 && i < n; i++) {
+    for (nfds_t i = 1; r >= 0 && i < n; i++) {
         if (pfds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-            if (muted->n < PMD_MUTED_MAX) {
-                muted->fd[muted->n++] = pfds[i].fd;
+            if (errs->list) {
+                pmd_errs_note(errs, qidx[i], pfds[i].fd);
             }
-        } else if (pfds[i].revents & POLLIN) {
+            continue;
+        }
+        if (errs->list && errs->state[qidx[i]] == PMD_Q_SUSPECT) {
+            /* No error this time: what was read was a passing one. */
+            errs->state[qidx[i]] = PMD_Q_OK;
+        }
+        if (pfds[i].revents & POLLIN) {
             ready = true;
         }
     }
@@ -405,7 +457,8 @@ pmd_loop(struct pmd *pmd, struct dp_thread *thr)
     uint64_t now = now_ns(), last_rx = now;
     int timer_ms = PMD_TIMER_MIN_MS;
     bool drowsy = false;        /* The last sleep ended on the timer. */
-    struct pmd_muted muted = { .n = 0 };
+    struct pmd_errs errs = { .list = NULL };
+    uint32_t *qidx = NULL;
 
     while (!atomic_load_explicit(&pmd->stop, memory_order_acquire)) {
         /* Acquire: the round is stored after its lists, so the list
@@ -422,7 +475,6 @@ pmd_loop(struct pmd *pmd, struct dp_thread *thr)
 
         if (round != seen) {
             seen = round;
-            muted.n = 0;        /* New lists: give every fd another go. */
             /* Release: every receive from older lists happened before. */
             atomic_store_explicit(&set->seen[pmd->id], round,
                                   memory_order_release);
@@ -442,6 +494,9 @@ pmd_loop(struct pmd *pmd, struct dp_thread *thr)
             pkt_batch_init(&batch);
             port_rx(q->port, q->qid, &batch);
             if (batch.n) {
+                if (errs.list == list) {
+                    errs.state[i] = PMD_Q_OK;
+                }
                 n_pkts += batch.n;
                 n_batches++;
                 dp_input(thr, q->port_no, &batch);
@@ -469,8 +524,10 @@ pmd_loop(struct pmd *pmd, struct dp_thread *thr)
 
         /* Nothing for a while: sleep.  Offline, 'list' may be freed: the
          * sleep uses a copy of its fds, and the next loop loads it again. */
-        n_fds = pmd_pollfds(pmd, list, &muted, &pfds, &pfds_cap, &timer);
-        if (!pmd_sleep(pmd, pfds, n_fds, timer ? timer_ms : -1, &muted,
+        pmd_errs_track(&errs, list);
+        n_fds = pmd_pollfds(pmd, list, &errs, &pfds, &qidx, &pfds_cap,
+                            &timer);
+        if (!pmd_sleep(pmd, pfds, n_fds, timer ? timer_ms : -1, &errs, qidx,
                        &now)) {
             drowsy = true;
             if (timer_ms < PMD_TIMER_MAX_MS) {
@@ -482,6 +539,8 @@ pmd_loop(struct pmd *pmd, struct dp_thread *thr)
         }
     }
     free(pfds);
+    free(qidx);
+    free(errs.state);
 }
 
 static void *

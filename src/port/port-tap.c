@@ -288,6 +288,19 @@ query_by_name(int sock, const char *name, struct port_info *info)
     return 0;
 }
 
+/* Returns true if the device of TAP fd 'fd' is still named 'name' (a
+ * query by name answered for it, not for a device that took the name
+ * after a rename). */
+static bool
+tap_name_unchanged(int fd, const char *name)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    return !ioctl(fd, TUNGETIFF, &ifr)
+           && !strncmp(ifr.ifr_name, name, IFNAMSIZ);
+}
+
 /* Reads the device's current state into 't->last', as far as it can.
  * Context: 'info_mutex' held, or the port not yet visible to others. */
 static void
@@ -318,7 +331,8 @@ tap_refresh_info(struct tap *t)
         } else {
             sock = foreign = tap_foreign_socket(t->fd);
         }
-        if (sock >= 0 && !query_by_name(sock, ifr.ifr_name, &info)) {
+        if (sock >= 0 && !query_by_name(sock, ifr.ifr_name, &info)
+            && tap_name_unchanged(t->fd, ifr.ifr_name)) {
             t->last = info;
         } else {
             /* Keep what was read last, but the MAC is right. */

@@ -544,11 +544,11 @@ parse_u32(const char *s, uint32_t *v)
     char *end;
     unsigned long x;
 
-    if (!s || !*s) {
+    if (!s || *s < '0' || *s > '9') {
         return false;
     }
     errno = 0;
-    x = strtoul(s, &end, 0);
+    x = strtoul(s, &end, 10);
     if (*end || errno || x > UINT32_MAX) {
         return false;
     }
@@ -706,7 +706,16 @@ main(int argc, char *argv[])
     }
     sh.thr = dp_thread_create(sh.dp, NULL);
     reply_ok(",\"ready\":true");
-    while (getline(&line, &cap, stdin) > 0) {
+    for (;;) {
+        ssize_t n;
+
+        /* Waiting for input blocks: offline, so grace periods go on. */
+        qsbr_offline();
+        n = getline(&line, &cap, stdin);
+        qsbr_online();
+        if (n <= 0) {
+            break;
+        }
         line[strcspn(line, "\r\n")] = '\0';
         if (!run_command(&sh, line)) {
             break;

@@ -796,7 +796,7 @@ test_batch_order(void **state)
     struct pkt_batch b;
     struct dp_upcall *u;
     uint8_t acts[256];
-    char text[64], got[8] = "";
+    char text[256], got[8] = "";
     uint32_t pid;
     size_t n = 0;
 
@@ -826,6 +826,28 @@ test_batch_order(void **state)
         dp_upcall_free(u);
     }
     assert_string_equal(got, "ABCD");
+
+    /* Three upcalls per packet, 32 packets: more than a thread holds at
+     * first (64); still in packet order, and in action order within a
+     * packet. */
+    snprintf(text, sizeof text, "userspace(pid=%u,userdata(01)),"
+             "userspace(pid=%u,userdata(02)),userspace(pid=%u,"
+             "userdata(03))", pid, pid, pid);
+    r.actions_len = tu_parse_actions(text, acts, sizeof acts);
+    assert_int_equal(dp_flow_set(fx->dp, &r, NULL, &err), 0);
+    pkt_batch_init(&b);
+    for (int i = 0; i < PKT_BATCH_MAX; i++) {
+        pkt_batch_add(&b, tagged_frame(0x0a000002, (uint8_t) i));
+    }
+    dp_input(fx->thr, 1, &b);
+    for (int i = 0; i < 3 * PKT_BATCH_MAX; i++) {
+        assert_int_equal(dp_recv(fx->dp, 0, &u), 0);
+        assert_int_equal(u->packet->data[FRAME_LEN - 1], i / 3);
+        assert_int_equal(u->userdata_len, 1);
+        assert_int_equal(((uint8_t *) u->userdata)[0], i % 3 + 1);
+        dp_upcall_free(u);
+    }
+    assert_int_equal(dp_recv(fx->dp, 0, &u), -EAGAIN);
 }
 
 /* A miss upcall does not keep its port's receive buffer: a burst of new
