@@ -40,6 +40,11 @@
  * TP_STATUS_KERNEL) and move on.  When all blocks are ours, the kernel
  * drops what arrives, and counts it (PACKET_STATISTICS' tp_drops, our
  * rx_dropped).  The socket polls readable while a retired block is ours.
+ * The walk through a block's frames, with every check of what the kernel
+ * wrote there, is port/afpacket-ring.c: it reads only memory, so that
+ * unit tests and a fuzz target (tests/fuzz/fuzz-afpacket-ring.c) run it
+ * without a socket.  This file keeps what touches the shared ring: which
+ * block is next, block_status, and the atomics on it.
  *
  * Receiving.  Each frame is copied out of the ring into packets of the
  * port's pool (no allocation per packet; buffers sized for a frame of the
@@ -72,8 +77,8 @@
  * =============
  *
  * As port/port-provider.h says.  One receive queue (qid 0), whose walk
- * state ('block', 'bd', 'frames_left', 'next_ofs', 'cur', 'busy') belongs
- * to the thread polling it.  tx may run on several threads at once:
+ * state ('block', 'bd', 'walk', 'cur', 'busy') belongs to the thread
+ * polling it.  tx may run on several threads at once:
  * sendmmsg() on one socket needs no lock.  get_info and get_stats run
  * anywhere; the counters they read are atomics, and a PACKET_STATISTICS
  * read (which resets the kernel's counters) is added to ours atomically.
@@ -106,10 +111,10 @@
 #include "lib/byteorder.h"
 #include "lib/errbuf.h"
 #include "lib/options.h"
-#include "packet/flow-key.h"
 #include "packet/packet-edit.h"
 #include "packet/packet-offload.h"
 #include "packet/packet.h"
+#include "port/afpacket-ring.h"
 #include "port/port.h"
 #include "port/port-provider.h"
 
@@ -141,8 +146,8 @@ struct afpacket {
     uint32_t block;             /* Block being read, or next to look at. */
     struct tpacket_block_desc *bd;  /* That block while it is ours, or
                                      * NULL. */
-    uint32_t frames_left;       /* Frames of 'bd' not yet started. */
-    size_t next_ofs;            /* Where in 'bd' the next one starts. */
+    struct afp_ring_walk walk;  /* Through 'bd': the frames not yet
+                                 * started. */
     struct poff_frame cur;      /* The frame being turned into packets, */
     bool busy;                  /* while this is true. */
 
@@ -392,8 +397,8 @@ block_open(struct afpacket *a)
         return false;
     }
     a->bd = bd;
-    a->frames_left = bd->hdr.bh1.num_pkts;
-    a->next_ofs = bd->hdr.bh1.offset_to_first_pkt;
+    /* Cannot fail: a block is larger than its descriptor. */
+    afp_ring_start(&a->walk, bd, AFP_BLOCK_SIZE);
     return true;
 }
 
@@ -408,23 +413,6 @@ block_release(struct afpacket *a)
     a->block = (a->block + 1) % AFP_BLOCK_NR;
 }
 
-/* Returns the VLAN tag the kernel took out of the frame of 'h', in
- * '*tpid' and '*tci' (as stored); '*tpid' 0 if there is none.  Without
- * TP_STATUS_VLAN_TPID_VALID (kernels before 3.14) the tag is taken to be
- * 802.1Q. */
-static void
-frame_vlan(const struct tpacket3_hdr *h, be16 *tpid, be16 *tci)
-{
-    *tpid = 0;
-    *tci = 0;
-    if (h->tp_status & TP_STATUS_VLAN_VALID || h->hv1.tp_vlan_tci) {
-        *tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID
-                 && h->hv1.tp_vlan_tpid
-                 ? htons(h->hv1.tp_vlan_tpid) : htons(ETH_TYPE_VLAN_8021Q));
-        *tci = htons((uint16_t) h->hv1.tp_vlan_tci);
-    }
-}
-
 /* Takes the next frame of the current block and, if it is usable, makes
  * it 'cur'.  Returns 1 if it did; 0 for a hole the kernel left (a slot it
  * reserved and then dropped the frame of, counting it in tp_drops: it
@@ -433,41 +421,15 @@ frame_vlan(const struct tpacket3_hdr *h, be16 *tpid, be16 *tci)
 static int
 frame_start(struct afpacket *a)
 {
-    const uint8_t *blk = (const uint8_t *) a->bd;
-    size_t ofs = a->next_ofs;
-    const struct tpacket3_hdr *h;
-    struct virtio_net_hdr vh;
-    be16 tpid, tci;
-    int error;
+    struct afp_ring_frame fr;
+    int found, error;
 
-    a->frames_left--;
-    /* The kernel's layout, checked anyway: a bad offset must not send us
-     * outside the block or to a misaligned header. */
-    if (ofs < sizeof *a->bd || ofs > AFP_BLOCK_SIZE - sizeof *h
-        || ofs % _Alignof(struct tpacket3_hdr)) {
-        a->frames_left = 0;
-        return -EINVAL;
+    found = afp_ring_next(&a->walk, &fr);
+    if (found != AFP_RING_FRAME) {
+        return found < 0 ? found : 0;
     }
-    h = (const struct tpacket3_hdr *) (const void *) (blk + ofs);
-    a->next_ofs = ofs + h->tp_next_offset;
-    if (!h->tp_next_offset) {
-        a->frames_left = 0;     /* The last frame, whatever num_pkts said. */
-    }
-    if (!(h->tp_status & TP_STATUS_USER)) {
-        return 0;
-    }
-    if (h->tp_mac < sizeof *h + sizeof vh
-        || h->tp_mac > AFP_BLOCK_SIZE - ofs
-        || h->tp_snaplen > AFP_BLOCK_SIZE - ofs - h->tp_mac) {
-        return -EINVAL;
-    }
-    if (h->tp_snaplen != h->tp_len) {
-        return -EMSGSIZE;       /* Cut short: larger than a block. */
-    }
-    memcpy(&vh, blk + ofs + h->tp_mac - sizeof vh, sizeof vh);
-    frame_vlan(h, &tpid, &tci);
-    error = poff_frame_init(&a->cur, &vh, blk + ofs + h->tp_mac,
-                            h->tp_snaplen, tpid, tci);
+    error = poff_frame_init(&a->cur, &fr.vnet, fr.data, fr.len,
+                            fr.vlan_tpid, fr.vlan_tci);
     return error ? error : 1;
 }
 
@@ -487,13 +449,13 @@ afpacket_rx(struct port *port, uint32_t qid, struct pkt_batch *batch)
             }
             a->busy = false;
         }
-        if (a->bd && !a->frames_left) {
+        if (a->bd && afp_ring_done(&a->walk)) {
             block_release(a);
         }
         if (batch->n == PKT_BATCH_MAX || (!a->bd && !block_open(a))) {
             break;
         }
-        if (!a->frames_left) {
+        if (afp_ring_done(&a->walk)) {
             continue;           /* An empty block: retired by the timer. */
         }
         started = frame_start(a);
