@@ -48,6 +48,7 @@ struct dp_vport {
 /* The in-process handlers' channels (dp_handlers_set()). */
 struct dp_handlers {
     uint32_t n;
+    bool special_next;                  /* Handler 0 tries it first next. */
     struct upcall_channel *special;
     struct upcall_channel *ch[];
 };
@@ -745,8 +746,18 @@ dp_recv(struct datapath *dp, uint32_t handler_id, struct dp_upcall **up)
     if (!h || handler_id >= h->n) {
         return -EINVAL;
     }
-    if (handler_id == 0 && !upcall_channel_recv(h->special, up)) {
-        return 0;
+    if (handler_id == 0) {
+        /* Handler 0 reads its own channel and the special one in turn, so
+         * that neither can starve the other. */
+        struct upcall_channel *first = h->ch[0], *second = h->special;
+
+        h->special_next = !h->special_next;
+        if (h->special_next) {
+            first = h->special;
+            second = h->ch[0];
+        }
+        return !upcall_channel_recv(first, up) ? 0
+               : upcall_channel_recv(second, up);
     }
     return upcall_channel_recv(h->ch[handler_id], up);
 }

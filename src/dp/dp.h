@@ -216,8 +216,8 @@ size_t dp_get_upcall_pids_per_cpu(const struct datapath *dp, uint32_t *pids,
  * Returns 0; -EINVAL (n > DP_UPCALL_PIDS_MAX); -ENOMEM. */
 int dp_handlers_set(struct datapath *dp, uint32_t n, struct errbuf *err);
 
-/* Takes the next upcall for handler 'handler_id' (handler 0 reads the
- * special channel first).
+/* Takes the next upcall for handler 'handler_id' (handler 0 reads its
+ * own channel and the special one in turn).
  * Returns: 0 and '*up' (the caller frees it with dp_upcall_free());
  * -EAGAIN (none queued); -EINVAL (no such handler). */
 int dp_recv(struct datapath *dp, uint32_t handler_id, struct dp_upcall **up);

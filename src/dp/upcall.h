@@ -34,8 +34,9 @@
  *     their PIDs (per-vport dispatch) or, with
  *     OVS_DP_F_DISPATCH_UPCALL_PER_CPU in the user features, makes them
  *     the per-CPU PIDs (one per PMD thread).  Handler 0 also reads the
- *     special channel (dp_special_pid()), which no port uses: for
- *     userspace() actions whose packets must not be lost to port floods.
+ *     special channel (dp_special_pid()), in turn with its own; no port
+ *     uses it: for userspace() actions whose packets must not be lost to
+ *     port floods.
  *
  * Thread-safety
  * =============

@@ -327,20 +327,25 @@ test_action_special(void **state)
     dp_upcall_free(u);
     assert_all_empty(fx->dp, 2);
 
-    /* Handler 0 reads the special channel first, then its own. */
-    send_frame(fx->dp, fx->thr, 2, 1, 0x22);   /* Port 2: a miss. */
-    send_frame(fx->dp, fx->thr, 1, 1, 0x33);   /* The action. */
-    uint32_t pids[2], h = 0;
+    /* Handler 0 reads its own channel and the special one in turn: with
+     * two upcalls in each, the kinds alternate. */
+    uint32_t pids[2];
     assert_int_equal(dp_port_get_upcall_pids(fx->dp, 2, pids, 2), 2);
-    assert_int_equal(dp_recv(fx->dp, 0, &u), 0);
-    assert_int_equal(u->type, DP_UPCALL_ACTION);
-    assert_int_equal(u->packet->data[FRAME_LEN - 1], 0x33);
-    dp_upcall_free(u);
-    u = recv_one(fx->dp, 2, &h);
-    assert_int_equal(u->type, DP_UPCALL_MISS);
-    assert_int_equal(u->pid, pids[h]);
-    assert_int_equal(u->packet->data[FRAME_LEN - 1], 0x22);
-    dp_upcall_free(u);
+    assert_int_equal(dp_port_set_upcall_pids(fx->dp, 2, &pids[0], 1), 0);
+    send_frame(fx->dp, fx->thr, 2, 1, 0x22);   /* Port 2: misses... */
+    send_frame(fx->dp, fx->thr, 2, 2, 0x23);
+    send_frame(fx->dp, fx->thr, 1, 1, 0x33);   /* ...and actions. */
+    send_frame(fx->dp, fx->thr, 1, 1, 0x34);
+    enum dp_upcall_type last = 0;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(dp_recv(fx->dp, 0, &u), 0);
+        if (i) {
+            assert_int_not_equal(u->type, last);
+        }
+        last = u->type;
+        dp_upcall_free(u);
+    }
+    assert_all_empty(fx->dp, 2);
 
     struct dp_stats st;
     dp_get_stats(fx->dp, &st);
