@@ -253,3 +253,65 @@ def test_link_flap(fabric):
     after = shell.cmd("stats")["pmds"][0]
     # Idle: a few wake-ups for stray packets, not a timer's 125 a second.
     assert after["wakeups"] - before["wakeups"] < 60, (before, after)
+
+
+def test_afxdp_queues_and_modes():
+    """AF_XDP: native mode on veth, two queues polled by two PMD threads
+    (a veth made with two queues each way), traffic through both; generic
+    mode on request."""
+    require_netlab()
+    lab = Lab("wq")
+    shell = None
+    try:
+        ns_a, ns_b = lab.host("qa"), lab.host("qb")
+        names = [lab.name("sa"), lab.name("sb")]
+        for name, ns, addr in ((names[0], ns_a, A_IP), (names[1], ns_b, B_IP)):
+            run(["ip", "link", "add", name, "numrxqueues", "2",
+                 "numtxqueues", "2", "type", "veth", "peer", "name", "e0",
+                 "numrxqueues", "2", "numtxqueues", "2", "netns", ns])
+            lab.links.append(name)
+            run(["ip", "link", "set", name, "up"])
+            lab.ns(ns, "ip", "addr", "add", addr + "/24", "dev", "e0")
+            lab.ns(ns, "ip", "link", "set", "e0", "up")
+            lab.ns(ns, "ethtool", "-K", "e0", "tx", "off")
+        shell = DpShell("--name", lab.name("wdp"), "--local-type", "dummy")
+        shell.cmd("port-add afxdp %s n_rxq=2" % names[0])
+        shell.cmd("port-add afxdp %s mode=generic,n_rxq=2" % names[1])
+        for a, b in ((1, 2), (2, 1)):
+            shell.cmd("flow-add in_port(%d),eth(),eth_type(0x0806),arp() %d"
+                      % (a, b))
+            shell.cmd("flow-add in_port(%d),eth(),eth_type(0x0800),"
+                      "ipv4(frag=no) %d" % (a, b))
+        shell.cmd("pmd 2")
+        stats = shell.cmd("stats")
+        ports = {p["name"]: p for p in stats["ports"]}
+        assert ports[names[0]]["afxdp_mode"] == "native-copy"
+        assert ports[names[1]]["afxdp_mode"] == "generic-copy"
+        assert ports[names[0]]["n_rxq"] == 2
+        # Five queues (2 + 2 + the local port's) over two threads.
+        assert sorted(t["n_rxq"] for t in stats["pmds"]) == [2, 3]
+        ping = lab.ns(ns_a, "ping", "-c", "3", "-i", "0.2", "-W", "2", B_IP,
+                      check=False)
+        assert ping.returncode == 0, ping.stdout
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", ns_b, sys.executable, "-c", SERVER,
+             B_IP], stdout=subprocess.PIPE, universal_newlines=True)
+        try:
+            assert server.stdout.readline().strip() == "listening"
+            pattern = os.urandom(16).hex() * 2
+            client = lab.ns(ns_a, sys.executable, "-c", CLIENT, B_IP,
+                            str(TRANSFER), pattern, check=False, timeout=60)
+            assert client.returncode == 0, client.stderr
+            out = server.stdout.readline().split()
+            data = bytes.fromhex(pattern) * (TRANSFER // 32)
+            assert out == [str(TRANSFER), hashlib.sha256(data).hexdigest()]
+        finally:
+            if server.poll() is None:
+                server.kill()
+            server.wait()
+        stats = shell.cmd("stats")
+        assert stats["dp"]["hit"] > TRANSFER // 1500
+    finally:
+        if shell:
+            assert shell.close() == 0
+        lab.close()

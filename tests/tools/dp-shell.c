@@ -55,6 +55,7 @@
 #include "lib/rcu.h"
 #include "lib/text.h"
 #include "packet/packet.h"
+#include "port/port-afxdp.h"
 #include "port/port.h"
 
 #define MAX_HANDLERS 16
@@ -485,7 +486,12 @@ cmd_stats(struct shell *sh)
             for (int j = 0; j < n_pids && j < 8; j++) {
                 sbuf_printf(&out, "%s%u", j ? "," : "", pids[j]);
             }
-            sbuf_put(&out, "]}");
+            sbuf_put(&out, "]");
+            if (!strcmp(port_type(p), "afxdp")) {
+                sbuf_printf(&out, ",\"afxdp_mode\":\"%s\"",
+                            port_afxdp_mode(p));
+            }
+            sbuf_put(&out, "}");
         }
     }
     sbuf_put(&out, "],\"pmds\":[");
