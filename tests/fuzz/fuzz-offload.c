@@ -21,40 +21,11 @@
 
 #include "packet/packet-offload.h"
 #include "packet/packet.h"
+#include "tests/unit/csum-ref.h"
 
 #define VNET_LEN    sizeof(struct virtio_net_hdr)
 #define TAG_LEN     4
 #define MAX_CHECKED 64          /* Outputs compared with poff_emit(). */
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-    return (uint16_t) (p[0] << 8 | p[1]);
-}
-
-/* One's complement sum of 'n' bytes as big-endian words, plus 'sum'. */
-static uint64_t
-sum_words(const uint8_t *p, size_t n, uint64_t sum)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < n; i += 2) {
-        sum += rd16(p + i);
-    }
-    if (i < n) {
-        sum += (uint64_t) p[i] << 8;
-    }
-    return sum;
-}
-
-static uint16_t
-fold(uint64_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return (uint16_t) sum;
-}
 
 /* Checks segment 'out' ('len' bytes) of the super-packet 'f'. */
 static void
@@ -65,30 +36,26 @@ check_segment(const struct poff_frame *f, const uint8_t *out, size_t len)
     const uint8_t *l4 = out + f->l4_ofs + tag;
     size_t l3_len = len - (f->l3_ofs + tag);
     size_t l4_len = len - (f->l4_ofs + tag);
-    uint64_t pseudo;
 
     if (len <= f->hdr_len + tag || len > f->hdr_len + tag + f->gso_size
         || memcmp(out, f->data, 12)) {
         abort();
     }
     if (f->ipv6) {
-        if (rd16(ip + 4) != l3_len - 40) {
+        if (ref_r16(ip + 4) != l3_len - 40) {
             abort();
         }
-        pseudo = sum_words(ip + 8, 32, 0);
     } else {
-        if (rd16(ip + 2) != l3_len
-            || fold(sum_words(ip, (size_t) (ip[0] & 0xf) * 4, 0))
+        if (ref_r16(ip + 2) != l3_len
+            || ref_fold(ref_sum_words(ip, (size_t) (ip[0] & 0xf) * 4, 0))
                != 0xffff) {
             abort();
         }
-        pseudo = sum_words(ip + 12, 8, 0);
     }
-    pseudo += (f->tcp ? 6 : 17) + l4_len;
-    if (!f->tcp && rd16(l4 + 4) != l4_len) {
+    if (!f->tcp && ref_r16(l4 + 4) != l4_len) {
         abort();
     }
-    if (fold(sum_words(l4, l4_len, pseudo)) != 0xffff) {
+    if (!ref_l4_csum_ok(ip, f->ipv6, f->tcp ? 6 : 17, l4, l4_len)) {
         abort();
     }
 }
@@ -184,8 +151,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     memcpy(&vh, data, VNET_LEN);
-    tpid = rd16(data + VNET_LEN);
-    tci = rd16(data + VNET_LEN + 2);
+    tpid = ref_r16(data + VNET_LEN);
+    tci = ref_r16(data + VNET_LEN + 2);
     len = size - VNET_LEN - TAG_LEN;
     frame = malloc(len ? len : 1);
     if (!frame) {

@@ -33,6 +33,7 @@
 #include "port/port-dummy.h"
 #include "port/port.h"
 #include "tests/unit/dp-test-util.h"
+#include "tests/unit/test-util.h"
 
 #define FRAME_LEN 60
 
@@ -157,25 +158,6 @@ assert_all_empty(struct datapath *dp, uint32_t n)
 
     for (uint32_t i = 0; i < n; i++) {
         assert_int_equal(dp_recv(dp, i, &u), -EAGAIN);
-    }
-}
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-    while (nanosleep(&ts, &ts) && errno == EINTR) {
-        continue;
     }
 }
 
@@ -529,7 +511,7 @@ late_main(void *arg)
     uint8_t f[FRAME_LEN];
     int n;
 
-    sleep_ms(l->delay_ms);
+    tu_sleep_ms(l->delay_ms);
     qsbr_register();
     thr = dp_thread_create(l->dp, NULL);
     if (!thr) {
@@ -560,9 +542,9 @@ test_wait(void **state)
     assert_int_equal(dp_recv_wait(fx->dp, 0, 0), -EINVAL);
     assert_int_equal(dp_handlers_set(fx->dp, 2, &err), 0);
     assert_int_equal(dp_recv_wait(fx->dp, 2, 0), -EINVAL);
-    t0 = now_ms();
+    t0 = tu_now_ms();
     assert_int_equal(dp_recv_wait(fx->dp, 0, 50), -ETIMEDOUT);
-    assert_true(now_ms() - t0 >= 45);
+    assert_true(tu_now_ms() - t0 >= 45);
     assert_int_equal(dp_recv_wait(fx->dp, 1, 0), -ETIMEDOUT);
 
     /* Flow 42 goes to one handler: find which, with a first frame. */
@@ -747,7 +729,7 @@ test_threads(void **state)
                                             &hs[i]), 0);
         }
         qsbr_offline();
-        sleep_ms(100);
+        tu_sleep_ms(100);
         atomic_store(&mt.stop_handlers, true);
         for (uint32_t i = 0; i < n; i++) {
             assert_int_equal(pthread_join(th[i], NULL), 0);

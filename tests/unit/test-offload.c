@@ -26,6 +26,7 @@
 #include "lib/errbuf.h"
 #include "packet/packet.h"
 #include "port/port.h"
+#include "tests/unit/csum-ref.h"
 
 /* ---- Building super-packets. ---- */
 
@@ -89,49 +90,6 @@ r32(const uint8_t *p)
 }
 
 /* ---- Independent checksums. ---- */
-
-/* Adds 'n' bytes at 'p' as big-endian 16-bit words to 'sum'. */
-static uint64_t
-sum_words(const uint8_t *p, size_t n, uint64_t sum)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < n; i += 2) {
-        sum += r16(p + i);
-    }
-    if (i < n) {
-        sum += (uint64_t) p[i] << 8;
-    }
-    return sum;
-}
-
-static uint16_t
-fold(uint64_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return (uint16_t) sum;
-}
-
-/* Returns the sum of the pseudo header for the IP header at 'ip'. */
-static uint64_t
-pseudo(const uint8_t *ip, bool ipv6, uint8_t proto, size_t l4_len)
-{
-    uint64_t sum = ipv6 ? sum_words(ip + 8, 32, 0) : sum_words(ip + 12, 8, 0);
-
-    return sum + proto + l4_len;
-}
-
-/* Returns true if the transport checksum of 'l4_len' bytes at 'l4' is
- * right: everything, with the pseudo header, sums to 0xffff. */
-static bool
-l4_csum_ok(const uint8_t *ip, bool ipv6, uint8_t proto, const uint8_t *l4,
-           size_t l4_len)
-{
-    return fold(sum_words(l4, l4_len, pseudo(ip, ipv6, proto, l4_len)))
-           == 0xffff;
-}
 
 /* Bitwise CRC32c (reflected 0x82f63b78), pre- and post-inverted. */
 static uint32_t
@@ -206,7 +164,7 @@ build(const struct spec *sp)
         ip[12] = 10, ip[15] = 1;
         ip[16] = 10, ip[19] = 2;
         memset(ip + 20, 1, sp->ip_opts);        /* NOPs. */
-        w16(ip + 10, (uint16_t) ~fold(sum_words(ip, 20 + sp->ip_opts, 0)));
+        w16(ip + 10, (uint16_t) ~ref_fold(ref_sum_words(ip, 20 + sp->ip_opts, 0)));
     }
 
     th = f.b + f.l4;
@@ -219,10 +177,10 @@ build(const struct spec *sp)
         th[13] = sp->tcp_flags;
         w16(th + 14, 65000);
         memset(th + 20, 1, sp->tcp_opts);       /* NOPs. */
-        w16(th + 16, fold(pseudo(ip, sp->ipv6, 6, f.len - f.l4)));
+        w16(th + 16, ref_fold(ref_pseudo(ip, sp->ipv6, 6, f.len - f.l4)));
     } else {
         w16(th + 4, (uint16_t) (f.len - f.l4));
-        w16(th + 6, fold(pseudo(ip, sp->ipv6, 17, f.len - f.l4)));
+        w16(th + 6, ref_fold(ref_pseudo(ip, sp->ipv6, 17, f.len - f.l4)));
     }
     for (size_t k = 0; k < sp->payload; k++) {
         f.b[f.hdr + k] = payload_byte(k);
@@ -299,7 +257,7 @@ check_segment(const struct spec *sp, const struct built *f,
 
         assert_int_equal(r16(ip + 2), len - (f->l3 + tag));
         assert_int_equal(r16(ip + 4), (uint16_t) (sp->ip_id + i));
-        assert_int_equal(fold(sum_words(ip, ihl, 0)), 0xffff);
+        assert_int_equal(ref_fold(ref_sum_words(ip, ihl, 0)), 0xffff);
         assert_memory_equal(ip + 6, f->b + f->l3 + 6, 4);      /* To TTL. */
         assert_memory_equal(ip + 12, f->b + f->l3 + 12, ihl - 12);
     }
@@ -320,11 +278,11 @@ check_segment(const struct spec *sp, const struct built *f,
         assert_memory_equal(th + 14, f->b + f->l4 + 14, 2);
         assert_memory_equal(th + 18, f->b + f->l4 + 18,
                             f->hdr - f->l4 - 18);
-        assert_true(l4_csum_ok(ip, sp->ipv6, 6, th, l4_len));
+        assert_true(ref_l4_csum_ok(ip, sp->ipv6, 6, th, l4_len));
     } else {
         assert_int_equal(r16(th + 4), l4_len);
         assert_int_not_equal(r16(th + 6), 0);
-        assert_true(l4_csum_ok(ip, sp->ipv6, 17, th, l4_len));
+        assert_true(ref_l4_csum_ok(ip, sp->ipv6, 17, th, l4_len));
     }
     memcpy(data + *data_len, out + f->hdr + tag, pl);
     *data_len += pl;
@@ -484,7 +442,7 @@ test_gso_without_needs_csum(void **state)
 
         assert_true(len <= sizeof out);
         poff_out_write(&pf, i, out);
-        assert_true(l4_csum_ok(out + f.l3, false, 6, out + f.l4,
+        assert_true(ref_l4_csum_ok(out + f.l3, false, 6, out + f.l4,
                                len - f.l4));
     }
     free(f.b);
@@ -516,13 +474,13 @@ csum_case(const struct spec *sp)
     assert_int_equal(r16(out + 12), 0x8100);
     assert_int_equal(r16(out + 14), 3);
     assert_memory_equal(out + 16, f.b + 12, f.l4 - 12);
-    assert_true(l4_csum_ok(out + f.l3 + 4, sp->ipv6, proto, out + f.l4 + 4,
+    assert_true(ref_l4_csum_ok(out + f.l3 + 4, sp->ipv6, proto, out + f.l4 + 4,
                            f.len - f.l4));
     free(out);
 
     /* In place. */
     assert_int_equal(0, poff_csum_complete(&vh, f.b, f.len));
-    assert_true(l4_csum_ok(f.b + f.l3, sp->ipv6, proto, f.b + f.l4,
+    assert_true(ref_l4_csum_ok(f.b + f.l3, sp->ipv6, proto, f.b + f.l4,
                            f.len - f.l4));
     free(f.b);
 }
@@ -561,16 +519,16 @@ test_tso_csum_zero(void **state)
      * and a zero checksum field included, sums to 0xffff. */
     w16(f.b + f.hdr, 0);
     w16(f.b + f.l4 + 16, 0);
-    sum = fold(sum_words(f.b + f.l4, f.len - f.l4,
-                         pseudo(f.b + f.l3, false, 6, f.len - f.l4)));
+    sum = ref_fold(ref_sum_words(f.b + f.l4, f.len - f.l4,
+                         ref_pseudo(f.b + f.l3, false, 6, f.len - f.l4)));
     w16(f.b + f.hdr, (uint16_t) ~sum);
-    w16(f.b + f.l4 + 16, fold(pseudo(f.b + f.l3, false, 6, f.len - f.l4)));
+    w16(f.b + f.l4 + 16, ref_fold(ref_pseudo(f.b + f.l3, false, 6, f.len - f.l4)));
     assert_int_equal(0, poff_frame_init(&pf, &vh, f.b, f.len, 0, 0));
     assert_int_equal(pf.n_out, 1);
     assert_true(poff_out_len(&pf, 0) <= sizeof out);
     poff_out_write(&pf, 0, out);
     assert_int_equal(r16(out + f.l4 + 16), 0);
-    assert_true(l4_csum_ok(out + f.l3, false, 6, out + f.l4, f.len - f.l4));
+    assert_true(ref_l4_csum_ok(out + f.l3, false, 6, out + f.l4, f.len - f.l4));
     free(f.b);
 }
 
@@ -587,11 +545,11 @@ test_csum_udp_zero(void **state)
     (void) state;
     /* Choose the payload word so that everything sums to 0xffff. */
     w16(f.b + f.hdr, 0);
-    sum = fold(sum_words(f.b + f.l4, f.len - f.l4, 0));
+    sum = ref_fold(ref_sum_words(f.b + f.l4, f.len - f.l4, 0));
     w16(f.b + f.hdr, (uint16_t) ~sum);
     assert_int_equal(0, poff_csum_complete(&vh, f.b, f.len));
     assert_int_equal(r16(f.b + f.l4 + 6), 0xffff);
-    assert_true(l4_csum_ok(f.b + f.l3, false, 17, f.b + f.l4, f.len - f.l4));
+    assert_true(ref_l4_csum_ok(f.b + f.l3, false, 17, f.b + f.l4, f.len - f.l4));
     free(f.b);
 }
 
@@ -625,7 +583,7 @@ test_csum_sctp(void **state)
      * there (whatever a kernel meant by it). */
     copy[f.l3 + 9] = 17;
     assert_int_equal(0, poff_csum_complete(&vh, copy, f.len));
-    assert_int_equal(fold(sum_words(copy + f.l4, f.len - f.l4, 0)), 0xffff);
+    assert_int_equal(ref_fold(ref_sum_words(copy + f.l4, f.len - f.l4, 0)), 0xffff);
     free(copy);
     free(f.b);
 }

@@ -29,6 +29,7 @@
 #include "port/port-dummy.h"
 #include "port/port.h"
 #include "tests/unit/dp-test-util.h"
+#include "tests/unit/test-util.h"
 
 #define DEADLINE_MS 30000       /* Sanitizers on a busy 2-core box. */
 
@@ -59,15 +60,6 @@ teardown(void **state)
     qsbr_unregister();
     free(fx);
     return 0;
-}
-
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
 /* Sleeps 'ms' milliseconds offline (RCU), so grace periods go on. */
@@ -138,10 +130,10 @@ inject(struct port *port, int n)
 static int
 take(struct port *port, int n)
 {
-    uint64_t deadline = now_ms() + DEADLINE_MS;
+    uint64_t deadline = tu_now_ms() + DEADLINE_MS;
     int got = 0;
 
-    while (got < n && now_ms() < deadline) {
+    while (got < n && tu_now_ms() < deadline) {
         struct packet *p = port_dummy_take(port);
 
         if (p) {
@@ -168,11 +160,11 @@ tx_packets(struct port *port)
 static bool
 tx_grows(struct port *port, uint64_t more)
 {
-    uint64_t deadline = now_ms() + DEADLINE_MS;
+    uint64_t deadline = tu_now_ms() + DEADLINE_MS;
     uint64_t target = tx_packets(port) + more;
 
     while (tx_packets(port) < target) {
-        if (now_ms() >= deadline) {
+        if (tu_now_ms() >= deadline) {
             return false;
         }
         nap(1);
@@ -436,12 +428,12 @@ test_sleep_and_wake(void **state)
     struct port *p1 = add_port(fx->dp, "p1", NULL, 1);
     struct port *p2 = add_port(fx->dp, "p2", NULL, 2);
     struct dp_pmd_stats s0, s1, s2;
-    uint64_t deadline = now_ms() + DEADLINE_MS;
+    uint64_t deadline = tu_now_ms() + DEADLINE_MS;
 
     add_flow(fx->dp, 1, 2);
     configure(fx->dp, 1, NULL, 100);
     while (stats_of(fx->dp, 0).sleep_ns == 0) {
-        assert_true(now_ms() < deadline);
+        assert_true(tu_now_ms() < deadline);
         nap(1);
     }
     s0 = stats_of(fx->dp, 0);

@@ -47,6 +47,7 @@
 #include "lib/errbuf.h"
 #include "packet/packet.h"
 #include "port/port-dummy.h"
+#include "tests/unit/test-util.h"
 
 /* Opens a dummy port, which must succeed. */
 static struct port *
@@ -594,15 +595,6 @@ test_dummy_n_rxq(void **state)
                       "option 'n_rxq' given twice");
 }
 
-/* Returns true if 'fd' polls readable within 'ms' milliseconds. */
-static bool
-fd_readable(int fd, int ms)
-{
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-    return poll(&pfd, 1, ms) == 1 && (pfd.revents & POLLIN);
-}
-
 /* Dummy ports: rx_fd is an eventfd readable while injected packets wait;
  * loop mode has none. */
 static void
@@ -616,19 +608,19 @@ test_dummy_rx_fd(void **state)
     (void) state;
     fd = port_rx_fd(port, 0);
     assert_true(fd >= 0);
-    assert_false(fd_readable(fd, 0));
+    assert_false(tu_fd_readable(fd, 0));
 
     make_frame(frame, sizeof frame, 1);
     assert_int_equal(0, port_dummy_inject(port, frame, sizeof frame));
-    assert_true(fd_readable(fd, 0));
+    assert_true(tu_fd_readable(fd, 0));
     assert_int_equal(0, port_dummy_inject(port, frame, sizeof frame));
-    assert_true(fd_readable(fd, 0));
+    assert_true(tu_fd_readable(fd, 0));
 
     /* Drained: no longer readable. */
     pkt_batch_init(&b);
     assert_int_equal(2, port_rx(port, 0, &b));
     pkt_batch_free(&b);
-    assert_false(fd_readable(fd, 0));
+    assert_false(tu_fd_readable(fd, 0));
 
     /* More than a batch: still readable after the first one. */
     for (int i = 0; i < PKT_BATCH_MAX + 1; i++) {
@@ -636,10 +628,10 @@ test_dummy_rx_fd(void **state)
     }
     assert_int_equal(PKT_BATCH_MAX, port_rx(port, 0, &b));
     pkt_batch_free(&b);
-    assert_true(fd_readable(fd, 0));
+    assert_true(tu_fd_readable(fd, 0));
     assert_int_equal(1, port_rx(port, 0, &b));
     pkt_batch_free(&b);
-    assert_false(fd_readable(fd, 0));
+    assert_false(tu_fd_readable(fd, 0));
     port_close(port);
 
     port = open_dummy("efd", "loop=true");
@@ -805,7 +797,7 @@ tap_receive(struct port *port, struct packet **out, size_t n)
         if (waits > 200) {
             fail_msg("received %zu of %zu frames", got, n);
         }
-        fd_readable(port_rx_fd(port, 0), 10);
+        tu_fd_readable(port_rx_fd(port, 0), 10);
         pkt_batch_init(&b);
         r = port_rx(port, 0, &b);
         assert_true(r >= 0);
@@ -1056,7 +1048,7 @@ sock_receive(int sock, uint8_t *buf, size_t size)
 {
     ssize_t n;
 
-    if (!fd_readable(sock, 1000)) {
+    if (!tu_fd_readable(sock, 1000)) {
         fail_msg("no frame arrived on the packet socket");
     }
     n = recv(sock, buf, size, 0);

@@ -9,6 +9,7 @@
  * up under ASan. */
 
 #include "lib/rcu.h"
+#include "tests/unit/test-util.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -58,24 +59,6 @@ obj_new(uint64_t gen)
     return o;
 }
 
-/* Monotonic milliseconds. */
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-    nanosleep(&ts, NULL);
-}
-
 /* --- Registration. ------------------------------------------------------ */
 
 static void *
@@ -87,7 +70,7 @@ register_main(void *arg)
         qsbr_quiesce();
     }
     qsbr_offline();
-    sleep_ms(1);                /* Blocking is allowed offline. */
+    tu_sleep_ms(1);                /* Blocking is allowed offline. */
     qsbr_online();
     qsbr_quiesce();
     qsbr_unregister();
@@ -161,7 +144,7 @@ test_defer_waits(void **state)
     /* The reader has not passed a quiescent state: nothing is freed,
      * however long we wait (50 ms is long for liburcu's call_rcu
      * thread, which otherwise runs a callback within microseconds). */
-    sleep_ms(50);
+    tu_sleep_ms(50);
     assert_int_equal(before, atomic_load(&n_freed));
 
     /* It quiesces: the callback runs, and qsbr_barrier() waits for it. */
@@ -328,11 +311,11 @@ test_readers_writer(void **state)
 
     /* Bounded in time, and long enough for some writes to happen even on
      * a loaded machine under TSan. */
-    start = now_ms();
-    while (now_ms() - start < RUN_MS
+    start = tu_now_ms();
+    while (tu_now_ms() - start < RUN_MS
            || atomic_load(&s.n_writes) < 10) {
-        sleep_ms(10);
-        assert_true(now_ms() - start < 20000);
+        tu_sleep_ms(10);
+        assert_true(tu_now_ms() - start < 20000);
     }
     atomic_store(&s.stop, true);
     for (int i = 0; i < N_READERS; i++) {
@@ -348,7 +331,7 @@ test_readers_writer(void **state)
     assert_true(atomic_load(&s.n_reads) > 0);
     print_message("%lu reads, %lu writes in %llu ms\n",
                   atomic_load(&s.n_reads), atomic_load(&s.n_writes),
-                  (unsigned long long) (now_ms() - start));
+                  (unsigned long long) (tu_now_ms() - start));
     free(atomic_load(&shared));
 }
 

@@ -31,6 +31,7 @@
 #include "lib/errbuf.h"
 #include "lib/rcu.h"
 #include "packet/packet.h"
+#include "tests/unit/test-util.h"
 
 /* ---- Helpers. ---- */
 
@@ -82,34 +83,6 @@ expect_empty(struct upcall_channel *ch)
 
     assert_int_equal(upcall_channel_recv(ch, &u), -EAGAIN);
     assert_null(u);
-}
-
-/* Returns true if 'fd' polls readable right now. */
-static bool
-readable(int fd)
-{
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-    return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
-}
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_us(long us)
-{
-    struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-
-    while (nanosleep(&ts, &ts) && errno == EINTR) {
-        continue;
-    }
 }
 
 /* Every test gets a registry and an RCU-registered main thread. */
@@ -431,34 +404,34 @@ test_eventfd(void **state)
     assert_int_equal(upcall_channel_open(reg, 3, &ch, NULL), 0);
     fd = upcall_channel_fd(ch);
     assert_true(fd >= 0);
-    assert_false(readable(fd));
+    assert_false(tu_fd_readable(fd, 0));
     assert_int_equal(deliver(reg, 3, 1, 0), 0);
-    assert_true(readable(fd));
+    assert_true(tu_fd_readable(fd, 0));
     assert_int_equal(deliver(reg, 3, 2, 0), 0);
     assert_int_equal(deliver(reg, 3, 1, 1), 0);
-    assert_true(readable(fd));
+    assert_true(tu_fd_readable(fd, 0));
     expect(ch, 1, 0);
-    assert_true(readable(fd));
+    assert_true(tu_fd_readable(fd, 0));
     expect(ch, 2, 0);
-    assert_true(readable(fd));
+    assert_true(tu_fd_readable(fd, 0));
     expect(ch, 1, 1);
-    assert_false(readable(fd));
+    assert_false(tu_fd_readable(fd, 0));
     expect_empty(ch);
-    assert_false(readable(fd));
+    assert_false(tu_fd_readable(fd, 0));
 
     /* Refused upcalls do not make it readable. */
     assert_int_equal(deliver(reg, 4, 1, 0), -ECONNREFUSED);
-    assert_false(readable(fd));
+    assert_false(tu_fd_readable(fd, 0));
 
     /* Again, and purge empties it. */
     assert_int_equal(deliver(reg, 3, 1, 2), 0);
-    assert_true(readable(fd));
+    assert_true(tu_fd_readable(fd, 0));
     assert_int_equal(upcall_channel_purge(ch), 1);
-    assert_false(readable(fd));
+    assert_false(tu_fd_readable(fd, 0));
     assert_int_equal(deliver(reg, 3, 1, 3), 0);
-    assert_true(readable(fd));
+    assert_true(tu_fd_readable(fd, 0));
     expect(ch, 1, 3);
-    assert_false(readable(fd));
+    assert_false(tu_fd_readable(fd, 0));
     upcall_channel_close(ch);
 }
 
@@ -477,7 +450,7 @@ late_main(void *arg)
 
     qsbr_register();
     qsbr_offline();
-    sleep_us(l->delay_us);
+    tu_sleep_us(l->delay_us);
     qsbr_online();
     error = deliver(l->reg, l->pid, 6, 66);
     qsbr_unregister();
@@ -498,9 +471,9 @@ test_wait(void **state)
 
     assert_int_equal(upcall_channel_open(reg, 21, &ch, NULL), 0);
     qsbr_offline();
-    t0 = now_ms();
+    t0 = tu_now_ms();
     assert_int_equal(upcall_channel_wait(ch, 50), -ETIMEDOUT);
-    assert_true(now_ms() - t0 >= 45);
+    assert_true(tu_now_ms() - t0 >= 45);
     assert_int_equal(upcall_channel_wait(ch, 0), -ETIMEDOUT);
 
     /* Woken by a delivery from another thread (forever, and with a long
@@ -513,9 +486,9 @@ test_wait(void **state)
     expect(ch, 6, 66);
 
     assert_int_equal(pthread_create(&th, NULL, late_main, &l), 0);
-    t0 = now_ms();
+    t0 = tu_now_ms();
     assert_int_equal(upcall_channel_wait(ch, 20000), 0);
-    assert_true(now_ms() - t0 < 20000);
+    assert_true(tu_now_ms() - t0 < 20000);
     assert_int_equal(pthread_join(th, &ret), 0);
     expect(ch, 6, 66);
     assert_int_equal(upcall_channel_wait(ch, 10), -ETIMEDOUT);
@@ -632,7 +605,7 @@ slow_main(void *arg)
             f->slow_refused++;
         }
         qsbr_offline();
-        sleep_us(200);
+        tu_sleep_us(200);
         qsbr_online();
     }
     atomic_store(&f->slow_done, true);
@@ -671,7 +644,7 @@ fair_reader_main(void *arg)
         }
         dp_upcall_free(u);
         if (++n % 64 == 0) {
-            sleep_us(2000);
+            tu_sleep_us(2000);
         }
     }
     return NULL;

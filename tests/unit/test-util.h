@@ -9,7 +9,8 @@
  *
  * A small builder of netlink attribute streams ("bb", byte builder), so
  * that tests write the bytes they expect by hand rather than with the
- * code under test.
+ * code under test; and the clock, sleep and poll helpers of the threaded
+ * tests (tu_now_ms(), tu_sleep_ms(), tu_sleep_us(), tu_fd_readable()).
  *
  * Design
  * ======
@@ -32,10 +33,50 @@
  * "= { .len = 0 }") to start an empty stream.
  */
 
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
+
+/* Monotonic milliseconds. */
+static inline uint64_t
+tu_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* Sleeps 'us' microseconds, whatever signals arrive. */
+static inline void
+tu_sleep_us(long us)
+{
+    struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+    while (nanosleep(&ts, &ts) && errno == EINTR) {
+        continue;
+    }
+}
+
+static inline void
+tu_sleep_ms(long ms)
+{
+    tu_sleep_us(ms * 1000);
+}
+
+/* Returns true if 'fd' polls readable within 'ms' milliseconds (0: now). */
+static inline bool
+tu_fd_readable(int fd, int ms)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+    return poll(&pfd, 1, ms) == 1 && (pfd.revents & POLLIN);
+}
 
 /* An attribute stream under construction. */
 struct bb {
