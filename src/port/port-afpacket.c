@@ -177,14 +177,10 @@ set_packet_opt(int fd, int opt, int value, const char *what,
 static uint32_t
 get_mtu(int fd, const char *name)
 {
-    struct ifreq ifr;
+    struct port_info info = { .mtu = 0 };
 
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-    if (ioctl(fd, SIOCGIFMTU, &ifr) < 0 || ifr.ifr_mtu <= 0) {
-        return 0;
-    }
-    return (uint32_t) ifr.ifr_mtu;
+    port_query_netdev(fd, name, &info);
+    return info.mtu;
 }
 
 /* Sets up the receive ring of 'a->fd' and maps it.  Returns 0 or a
@@ -525,24 +521,11 @@ static void
 afpacket_get_info(struct port *port, struct port_info *info)
 {
     struct afpacket *a = port->priv;
-    struct ifreq ifr;
-    uint32_t mtu;
 
     info->ifindex = a->ifindex;
-    mtu = get_mtu(a->fd, port->name);
-    if (mtu) {
-        info->mtu = mtu;
+    if (port_query_netdev(a->fd, port->name, info)) {
+        info->link_up = false;          /* Gone. */
     }
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", port->name);
-    if (!ioctl(a->fd, SIOCGIFHWADDR, &ifr)) {
-        memcpy(info->mac, ifr.ifr_hwaddr.sa_data, sizeof info->mac);
-    }
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", port->name);
-    /* IFF_RUNNING: up, with carrier.  A device that is gone has none. */
-    info->link_up = (!ioctl(a->fd, SIOCGIFFLAGS, &ifr)
-                     && ifr.ifr_flags & IFF_RUNNING);
 }
 
 static void

@@ -1225,24 +1225,10 @@ static void
 afxdp_get_info(struct port *port, struct port_info *info)
 {
     struct afxdp *d = port->priv;
-    struct ifreq ifr;
 
     info->ifindex = d->ifindex;
-
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", port->name);
-    if (!ioctl(d->ctl_fd, SIOCGIFMTU, &ifr)) {
-        info->mtu = (uint32_t) ifr.ifr_mtu;
-    }
-    if (!ioctl(d->ctl_fd, SIOCGIFHWADDR, &ifr)) {
-        memcpy(info->mac, ifr.ifr_hwaddr.sa_data, sizeof info->mac);
-    }
-    if (!ioctl(d->ctl_fd, SIOCGIFFLAGS, &ifr)) {
-        /* IFF_RUNNING: up, with carrier (operstate up). */
-        info->link_up = (ifr.ifr_flags & IFF_UP)
-                        && (ifr.ifr_flags & IFF_RUNNING);
-    } else {
-        info->link_up = false;  /* Gone. */
+    if (port_query_netdev(d->ctl_fd, port->name, info)) {
+        info->link_up = false;          /* Gone. */
     }
 }
 

@@ -85,6 +85,13 @@ struct port_class {
     void (*get_stats)(struct port *port, struct port_stats *stats);
 };
 
+/* For providers of kernel network devices: reads the ifindex, MTU, MAC
+ * and link state (up with carrier) of the device named 'name' in the
+ * network namespace of socket 'sock' into 'info'.  Returns 0, or a
+ * negative errno (the device is gone, or 'sock' cannot ask) with 'info'
+ * partly filled. */
+int port_query_netdev(int sock, const char *name, struct port_info *info);
+
 /* The providers compiled in; port.c's table lists them by type name. */
 extern const struct port_class port_dummy_class;     /* port-dummy.c */
 extern const struct port_class port_afpacket_class;  /* port-afpacket.c */

@@ -261,33 +261,6 @@ tap_foreign_socket(int fd)
     return req.sock;
 }
 
-/* Reads the MTU, ifindex and link state of the device 'name' through
- * 'sock' into 'info'.  Returns 0 or a negative errno ('info' may then be
- * partly filled). */
-static int
-query_by_name(int sock, const char *name, struct port_info *info)
-{
-    struct ifreq ifr;
-
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-    if (ioctl(sock, SIOCGIFINDEX, &ifr)) {
-        return -errno;
-    }
-    info->ifindex = ifr.ifr_ifindex;
-    if (ioctl(sock, SIOCGIFMTU, &ifr)) {
-        return -errno;
-    }
-    info->mtu = (uint32_t) ifr.ifr_mtu;
-    if (ioctl(sock, SIOCGIFFLAGS, &ifr)) {
-        return -errno;
-    }
-    /* IFF_RUNNING: up, and the carrier is on (for a TAP device: a queue is
-     * attached and TUNSETCARRIER did not turn it off). */
-    info->link_up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
-    return 0;
-}
-
 /* Returns true if the device of TAP fd 'fd' is still named 'name' (a
  * query by name answered for it, not for a device that took the name
  * after a rename). */
@@ -331,7 +304,7 @@ tap_refresh_info(struct tap *t)
         } else {
             sock = foreign = tap_foreign_socket(t->fd);
         }
-        if (sock >= 0 && !query_by_name(sock, ifr.ifr_name, &info)
+        if (sock >= 0 && !port_query_netdev(sock, ifr.ifr_name, &info)
             && tap_name_unchanged(t->fd, ifr.ifr_name)) {
             t->last = info;
         } else {
@@ -344,7 +317,7 @@ tap_refresh_info(struct tap *t)
          * device that moved away usually keeps its ifindex). */
         struct port_info home = info;
 
-        if (!query_by_name(t->sock, ifr.ifr_name, &home)
+        if (!port_query_netdev(t->sock, ifr.ifr_name, &home)
             && (!t->last.ifindex || home.ifindex == t->last.ifindex)) {
             t->last = home;
         } else {

@@ -12,7 +12,9 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <net/if.h>
 #include <pthread.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,4 +261,32 @@ port_get_info(const struct port *port, struct port_info *info)
     if (port->class->get_info) {
         port->class->get_info((struct port *) port, info);
     }
+}
+
+int
+port_query_netdev(int sock, const char *name, struct port_info *info)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    if (ioctl(sock, SIOCGIFINDEX, &ifr)) {
+        return -errno;
+    }
+    info->ifindex = ifr.ifr_ifindex;
+    if (ioctl(sock, SIOCGIFMTU, &ifr)) {
+        return -errno;
+    }
+    info->mtu = (uint32_t) ifr.ifr_mtu;
+    if (ioctl(sock, SIOCGIFHWADDR, &ifr)) {
+        return -errno;
+    }
+    memcpy(info->mac, ifr.ifr_hwaddr.sa_data, sizeof info->mac);
+    if (ioctl(sock, SIOCGIFFLAGS, &ifr)) {
+        return -errno;
+    }
+    /* IFF_RUNNING: the carrier is on (for a TAP device: a queue is
+     * attached and TUNSETCARRIER did not turn it off). */
+    info->link_up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+    return 0;
 }
