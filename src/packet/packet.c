@@ -88,6 +88,18 @@ packet_create(const void *data, size_t len)
 }
 
 struct packet *
+packet_fill(struct packet *p, const void *data, size_t len)
+{
+    if (len <= p->alloc_len - (size_t) (p->data - p->buf)) {
+        memcpy(p->data, data, len);
+        p->len = (uint32_t) len;
+        return p;
+    }
+    packet_free(p);
+    return packet_create(data, len);
+}
+
+struct packet *
 packet_clone(const struct packet *p)
 {
     struct packet *c = packet_create(p->data, p->len);

@@ -82,6 +82,12 @@ struct packet *packet_create(const void *data, size_t len);
  * of memory. */
 struct packet *packet_clone(const struct packet *p);
 
+/* Puts a copy of the 'len' bytes at 'data' into 'p', an empty packet of
+ * a pool (pkt_pool_get()), and returns it; if its buffer is too small,
+ * frees 'p' and returns a packet_create() copy instead (NULL if out of
+ * memory).  For ports that copy received frames into pooled buffers. */
+struct packet *packet_fill(struct packet *p, const void *data, size_t len);
+
 /* Frees 'p' (may be NULL). */
 void packet_free(struct packet *p);
 

@@ -1061,19 +1061,10 @@ afxdp_rx(struct port *port, uint32_t qid, struct pkt_batch *batch)
         if (len < AFXDP_ETH_HLEN) {
             runts++;
             packet_free(p);
-        } else if (len <= p->alloc_len - PKT_HEADROOM) {
-            memcpy(p->data, frame, len);
-            p->len = len;
+        } else if ((p = packet_fill(p, frame, len)) != NULL) {
             batch->pkts[kept++] = p;
         } else {
-            struct packet *big = packet_create(frame, len);
-
-            packet_free(p);
-            if (big) {
-                batch->pkts[kept++] = big;
-            } else {
-                nomem++;
-            }
+            nomem++;
         }
         /* The frame's start: 'addr' points past the kernel's headroom. */
         q->rx_free[q->n_rx_free++] =

@@ -247,16 +247,9 @@ dummy_rx_loop(struct dummy *d, struct pkt_batch *batch)
     pthread_mutex_unlock(&d->rxq.mutex);
 
     for (size_t i = 0; i < n; i++) {
-        struct packet *p = batch->pkts[i];
-
-        if (src[i]->len <= p->alloc_len - PKT_HEADROOM) {
-            memcpy(p->data, src[i]->data, src[i]->len);
-            p->len = src[i]->len;
-            continue;
-        }
-        /* Too long for a pool buffer: an ordinary packet instead. */
-        batch->pkts[i] = packet_create(src[i]->data, src[i]->len);
-        packet_free(p);
+        /* A frame too long for a pool buffer gets an ordinary packet. */
+        batch->pkts[i] = packet_fill(batch->pkts[i], src[i]->data,
+                                     src[i]->len);
         if (!batch->pkts[i]) {
             /* Out of memory: receive the packets made so far. */
             for (size_t j = i + 1; j < n; j++) {

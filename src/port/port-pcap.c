@@ -377,25 +377,18 @@ pcap_port_rx(struct port *port, uint32_t qid, struct pkt_batch *batch)
     n = pkt_pool_get(pp->pool, batch, want);
     for (size_t i = 0; i < n; i++) {
         const struct pcap_frame *f = &pp->frames[pp->next];
-        const uint8_t *data = pp->bytes + f->ofs;
-        struct packet *p = batch->pkts[i];
 
-        if (f->len <= pp->buf_room) {
-            memcpy(p->data, data, f->len);
-            p->len = f->len;
-        } else {
-            /* Too long for a pool buffer: an ordinary packet instead. */
-            batch->pkts[i] = packet_create(data, f->len);
-            packet_free(p);
-            if (!batch->pkts[i]) {
-                /* Out of memory: receive the packets made so far; this
-                 * frame comes next time. */
-                for (size_t j = i + 1; j < n; j++) {
-                    packet_free(batch->pkts[j]);
-                }
-                batch->n = (uint32_t) i;
-                return (int) i;
+        /* A frame too long for a pool buffer gets an ordinary packet. */
+        batch->pkts[i] = packet_fill(batch->pkts[i], pp->bytes + f->ofs,
+                                     f->len);
+        if (!batch->pkts[i]) {
+            /* Out of memory: receive the packets made so far; this frame
+             * comes next time. */
+            for (size_t j = i + 1; j < n; j++) {
+                packet_free(batch->pkts[j]);
             }
+            batch->n = (uint32_t) i;
+            return (int) i;
         }
         pp->next++;
         if (pp->loop && pp->next == pp->n_frames) {

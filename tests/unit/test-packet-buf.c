@@ -314,6 +314,42 @@ test_pool_basic(void **state)
     assert_null(pkt_pool_create(4, PKT_HEADROOM));
 }
 
+/* packet_fill(): into the pool buffer when the frame fits, else an
+ * ordinary packet (and the pool buffer goes back). */
+static void
+test_pool_fill(void **state)
+{
+    struct pkt_pool *pool = pkt_pool_create(2, PKT_HEADROOM + 64);
+    uint8_t frame[100];
+    struct pkt_batch b;
+    struct packet *p;
+
+    (void) state;
+    assert_non_null(pool);
+    for (size_t i = 0; i < sizeof frame; i++) {
+        frame[i] = (uint8_t) i;
+    }
+    pkt_batch_init(&b);
+    assert_int_equal(pkt_pool_get(pool, &b, 2), 2);
+    p = packet_fill(b.pkts[0], frame, 64);
+    assert_ptr_equal(p, b.pkts[0]);
+    assert_ptr_equal(p->pool, pool);
+    assert_int_equal(p->len, 64);
+    assert_memory_equal(p->data, frame, 64);
+    packet_free(p);
+    p = packet_fill(b.pkts[1], frame, sizeof frame);
+    assert_non_null(p);
+    assert_null(p->pool);
+    assert_int_equal(p->len, sizeof frame);
+    assert_memory_equal(p->data, frame, sizeof frame);
+    packet_free(p);
+    /* Both pool buffers are back. */
+    pkt_batch_init(&b);
+    assert_int_equal(pkt_pool_get(pool, &b, 3), 2);
+    pkt_batch_free(&b);
+    pkt_pool_destroy(pool);
+}
+
 static void
 test_pool_reset(void **state)
 {
@@ -793,6 +829,7 @@ main(void)
         cmocka_unit_test(test_push_pull),
         cmocka_unit_test(test_push_realloc),
         cmocka_unit_test(test_pool_basic),
+        cmocka_unit_test(test_pool_fill),
         cmocka_unit_test(test_pool_reset),
         cmocka_unit_test(test_pool_push_and_clone),
         cmocka_unit_test(test_batch_two_pools),
