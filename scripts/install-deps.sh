@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
     build-essential meson ninja-build pkg-config clang
     libclang-rt-14-dev llvm
-    libmnl-dev liburcu-dev libpcap-dev libxxhash-dev libcmocka-dev
+    libmnl-dev libevent-dev liburcu-dev libpcap-dev libxxhash-dev libcmocka-dev
     libxdp-dev libbpf-dev
     python3-pytest python3-scapy
     openvswitch-common openvswitch-source openvswitch-switch

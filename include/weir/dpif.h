@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef WEIR_DPIF_H
+#define WEIR_DPIF_H 1
+
+/* dpif: the datapath interface of libweir (seed 001).
+ *
+ * What
+ * ====
+ *
+ * A client's handle on one datapath: its ports, its flow table (flows of
+ * key + mask + actions, optionally named by a UFID), packet execution,
+ * upcalls and statistics.  Keys, masks and actions are netlink attribute
+ * streams exactly as in <linux/openvswitch.h> (the payload of
+ * OVS_FLOW_ATTR_KEY, _MASK, _ACTIONS): what ovs-dpctl prints and parses,
+ * and what dpif_flow_parse() / dpif_flow_format() convert from and to
+ * text.
+ *
+ * Two providers implement it:
+ *
+ *   - "netlink": over weird's control socket (weir/control.h), speaking
+ *     the kernel module's generic-netlink protocol.  The datapaths live
+ *     in weird; any number of clients may open them.
+ *   - "local": in this process, over the datapath engine directly.  The
+ *     datapaths live in the process and disappear with it; every open of
+ *     a name in the process shares one datapath.
+ *
+ * Both behave the same; one conformance suite checks both
+ * (tests/unit/test-dpif.c).
+ *
+ * Errors
+ * ======
+ *
+ * Functions returning int return 0 (or a count) on success and a negative
+ * errno on failure, the errno the kernel module would return (-ENOENT no
+ * such flow/port/datapath, -EEXIST, -EINVAL malformed, -EOPNOTSUPP,
+ * -EFBIG table full, -ENODEV no such device, ...).  dpif_last_error()
+ * returns the reason text of the last failure on the calling thread,
+ * from weird's extack message for the netlink provider.
+ *
+ * Thread-safety
+ * =============
+ *
+ * As seed 001: every function may be called from any thread on the same
+ * or different dpifs, except:
+ *
+ *   - dpif_port_poll() is for one thread per dpif.
+ *   - dpif_flow_dump_next() may be called from several threads on one dump,
+ *     each with its own struct dpif_flow_dump_thread.
+ *   - dpif_flow_dump_destroy() once, after every thread is done.
+ *   - a port dump belongs to one thread.
+ *   - dpif_recv() for one handler id is for one thread at a time.
+ *
+ * Ownership
+ * =========
+ *
+ * Inputs are borrowed for the call.  Outputs that point into memory
+ * (flows from a dump or a get, upcalls) stay valid until the next call
+ * that refills the same object (the next dpif_flow_dump_next() on that
+ * thread, the next dpif_recv() on that handler, or the buffer the caller
+ * passed). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct dpif;
+
+#define DPIF_NAME_MAX 16            /* Datapath and port names, with NUL. */
+#define DPIF_LOCAL_PORT 0           /* Named after the datapath. */
+#define DPIF_PORT_ANY UINT32_MAX    /* dpif_port_add(): choose a number. */
+
+/* ---- Datapaths. ---- */
+
+/* Sets the control socket path the netlink provider connects to in this
+ * process (NULL: back to $WEIR_CONTROL, else WEIR_CONTROL_DEFAULT). */
+void dpif_set_control_path(const char *path);
+const char *dpif_control_path(void);
+
+/* Opens datapath 'name' with provider 'type' ("netlink" or "local"; NULL
+ * means "netlink").  With 'create', makes it if it does not exist (-EEXIST
+ * never: an existing one is opened).
+ * Returns: 0 and '*dpifp'; -ENODEV (no such datapath); -ECONNREFUSED or
+ * -ENOENT (weird is not running: no control socket); -EINVAL (bad name or
+ * type); -ENOMEM. */
+int dpif_open(const char *type, const char *name, bool create,
+              struct dpif **dpifp);
+
+/* Closes 'dpif' (NULL is a no-op).  The datapath stays. */
+void dpif_close(struct dpif *dpif);
+
+/* Deletes the datapath (with its ports and flows); 'dpif' must still be
+ * closed.  Returns 0 or -errno. */
+int dpif_delete(struct dpif *dpif);
+
+const char *dpif_name(const struct dpif *dpif);
+const char *dpif_type(const struct dpif *dpif);
+
+/* Calls 'cb' with the name of every datapath of provider 'type'.
+ * Returns 0 or -errno. */
+int dpif_enumerate(const char *type, void (*cb)(const char *name, void *aux),
+                   void *aux);
+
+struct dpif_dp_stats {
+    uint64_t n_hit;             /* Packets that matched a flow. */
+    uint64_t n_missed;          /* Packets that matched none. */
+    uint64_t n_lost;            /* Upcalls not delivered. */
+    uint64_t n_flows;           /* Flows in the table. */
+    uint64_t n_mask_hit;        /* Masks visited for matches. */
+    uint32_t n_masks;           /* Masks (subtables). */
+    uint32_t masks_cache_size;  /* OVS_DP_ATTR_MASKS_CACHE_SIZE. */
+    uint64_t n_cache_hit;       /* OVS_DP_ATTR_MEGAFLOW_STATS cache hits. */
+};
+
+int dpif_get_dp_stats(const struct dpif *dpif, struct dpif_dp_stats *stats);
+
+/* User features (OVS_DP_F_*). */
+int dpif_get_features(const struct dpif *dpif, uint32_t *features);
+int dpif_set_features(struct dpif *dpif, uint32_t features);
+
+/* ---- Ports. ---- */
+
+/* Port types: "system" (a network device: AF_XDP, falling back to
+ * AF_PACKET), "internal" (a TAP device made for the port), or a weir
+ * provider by name ("afxdp", "afpacket", "tap", "dummy", "pcap"). */
+struct dpif_port {
+    char name[DPIF_NAME_MAX];
+    char type[DPIF_NAME_MAX];
+    uint32_t port_no;
+    uint32_t ifindex;           /* 0 if the port has no kernel device. */
+};
+
+struct dpif_port_stats {
+    uint64_t rx_packets, tx_packets;
+    uint64_t rx_bytes, tx_bytes;
+    uint64_t rx_errors, tx_errors;
+    uint64_t rx_dropped, tx_dropped;
+    uint64_t upcall_success, upcall_fail;
+};
+
+/* Adds device 'name' as a port of 'type' with provider 'options' ("k=v,
+ * k=v" or NULL).  '*port_no' is the number wanted or DPIF_PORT_ANY; it
+ * receives the number used.
+ * Returns: 0; -EEXIST (name or number in use); -ENODEV (no such device);
+ * -EAFNOSUPPORT (a type weir does not have); -EINVAL; -EFBIG. */
+int dpif_port_add(struct dpif *dpif, const char *name, const char *type,
+                  const char *options, uint32_t *port_no);
+
+/* Returns 0, -ENOENT, -EINVAL (the local port). */
+int dpif_port_del(struct dpif *dpif, uint32_t port_no);
+
+/* Return 0 and '*port', or -ENOENT. */
+int dpif_port_query_by_number(const struct dpif *dpif, uint32_t port_no,
+                              struct dpif_port *port);
+int dpif_port_query_by_name(const struct dpif *dpif, const char *name,
+                            struct dpif_port *port);
+
+int dpif_port_get_stats(const struct dpif *dpif, uint32_t port_no,
+                        struct dpif_port_stats *stats);
+
+/* Port dump: every port, in increasing number. */
+struct dpif_port_dump;
+struct dpif_port_dump *dpif_port_dump_start(const struct dpif *dpif);
+/* Returns true and '*port', or false at the end (or on error). */
+bool dpif_port_dump_next(struct dpif_port_dump *dump, struct dpif_port *port);
+/* Returns 0, or the error that ended the dump early. */
+int dpif_port_dump_done(struct dpif_port_dump *dump);
+
+/* Port changes: returns 0 with '*name' (malloc'd, the caller frees it) of
+ * a port that was added, deleted or changed since the last call; -EAGAIN
+ * if nothing changed; -ENOBUFS if changes were lost (re-read every
+ * port).  dpif_port_poll_fd() is readable when a call may return 0 or
+ * -ENOBUFS. */
+int dpif_port_poll(const struct dpif *dpif, char **name);
+int dpif_port_poll_fd(const struct dpif *dpif);
+
+/* ---- Flows. ---- */
+
+#define DPIF_UFID_LEN 16
+
+struct dpif_ufid {
+    uint8_t len;                /* 0 = no UFID; 1..16. */
+    uint8_t id[DPIF_UFID_LEN];
+};
+
+struct dpif_flow_stats {
+    uint64_t n_packets;
+    uint64_t n_bytes;
+    int64_t used_ms;            /* CLOCK_MONOTONIC ms; 0 = never. */
+    uint16_t tcp_flags;
+};
+
+/* A flow as read back.  Omitted parts (terse dumps) have NULL / 0. */
+struct dpif_flow {
+    const void *key;
+    size_t key_len;
+    const void *mask;
+    size_t mask_len;
+    const void *actions;
+    size_t actions_len;
+    struct dpif_ufid ufid;      /* len 0 for a flow without UFID. */
+    struct dpif_flow_stats stats;
+};
+
+enum dpif_flow_put_flags {
+    DPIF_FP_CREATE = 1 << 0,    /* Allow creating a flow. */
+    DPIF_FP_MODIFY = 1 << 1,    /* Allow modifying an existing flow. */
+    DPIF_FP_ZERO_STATS = 1 << 2,/* Zero the stats of a modified flow. */
+    DPIF_FP_PROBE = 1 << 3,     /* A feature probe: weird logs nothing. */
+};
+
+/* The operations, for dpif_operate() and the convenience calls below. */
+struct dpif_flow_put {
+    unsigned int flags;         /* DPIF_FP_*. */
+    const void *key;            /* Required. */
+    size_t key_len;
+    const void *mask;           /* NULL: exact match. */
+    size_t mask_len;
+    const struct dpif_ufid *ufid;   /* NULL: none. */
+    const void *actions;        /* Empty list: drop. */
+    size_t actions_len;
+    struct dpif_flow_stats *stats;  /* Out, optional: stats before a
+                                     * modify (zeroes for a create). */
+};
+
+struct dpif_flow_del {
+    const void *key;            /* Ignored when 'ufid' is given. */
+    size_t key_len;
+    const struct dpif_ufid *ufid;
+    bool terse;                 /* Do not fetch key/mask/actions. */
+    struct dpif_flow_stats *stats;  /* Out, optional: final stats. */
+};
+
+struct dpif_flow_get {
+    const void *key;            /* Ignored when 'ufid' is given. */
+    size_t key_len;
+    const struct dpif_ufid *ufid;
+    void *buf;                  /* Caller's buffer for the flow's bytes. */
+    size_t buf_size;            /* DPIF_FLOW_BUFSIZE is always enough. */
+    struct dpif_flow *flow;     /* Out: points into 'buf'. */
+};
+
+#define DPIF_FLOW_BUFSIZE 65536
+
+struct dpif_execute {
+    const void *packet;         /* Ethernet frame, >= 14 bytes. */
+    size_t packet_len;
+    const void *actions;
+    size_t actions_len;
+    uint32_t in_port;           /* DPIF_PORT_ANY: none. */
+    uint32_t priority, mark, recirc_id, dp_hash;
+    uint16_t mru;               /* 0: none. */
+    bool probe;                 /* A feature probe: weird logs nothing. */
+};
+
+enum dpif_op_type {
+    DPIF_OP_FLOW_PUT = 1,
+    DPIF_OP_FLOW_DEL,
+    DPIF_OP_FLOW_GET,
+    DPIF_OP_EXECUTE,
+};
+
+struct dpif_op {
+    enum dpif_op_type type;
+    int error;                  /* Out: 0 or -errno. */
+    union {
+        struct dpif_flow_put flow_put;
+        struct dpif_flow_del flow_del;
+        struct dpif_flow_get flow_get;
+        struct dpif_execute execute;
+    } u;
+};
+
+/* Runs 'n' operations, as few round trips as the provider can (the
+ * netlink provider sends them in one datagram per batch), each setting
+ * its own 'error'.  Operations are applied in order. */
+void dpif_operate(struct dpif *dpif, struct dpif_op **ops, size_t n);
+
+/* One-operation forms of dpif_operate(); each returns the op's error.
+ * dpif_flow_put(): -EEXIST (exists, no DPIF_FP_MODIFY); -ENOENT (absent,
+ * no DPIF_FP_CREATE); -EINVAL; -EOPNOTSUPP; -EFBIG. */
+int dpif_flow_put(struct dpif *dpif, unsigned int flags,
+                  const void *key, size_t key_len,
+                  const void *mask, size_t mask_len,
+                  const struct dpif_ufid *ufid,
+                  const void *actions, size_t actions_len,
+                  struct dpif_flow_stats *stats);
+int dpif_flow_del(struct dpif *dpif, const void *key, size_t key_len,
+                  const struct dpif_ufid *ufid,
+                  struct dpif_flow_stats *stats);
+int dpif_flow_get(struct dpif *dpif, const void *key, size_t key_len,
+                  const struct dpif_ufid *ufid, void *buf, size_t buf_size,
+                  struct dpif_flow *flow);
+int dpif_execute(struct dpif *dpif, const struct dpif_execute *exec);
+
+/* Deletes every flow.  Returns 0 or -errno. */
+int dpif_flow_flush(struct dpif *dpif);
+
+/* Flow dump.  Every flow present for the whole dump is returned exactly
+ * once; flows added or removed meanwhile may or may not be.  'terse'
+ * asks for UFID and statistics only (seed 000's OMIT flags): flows with
+ * a UFID then come without key, mask and actions. */
+struct dpif_flow_dump;
+struct dpif_flow_dump_thread;
+
+struct dpif_flow_dump *dpif_flow_dump_create(const struct dpif *dpif,
+                                             bool terse);
+struct dpif_flow_dump_thread *
+dpif_flow_dump_thread_create(struct dpif_flow_dump *dump);
+void dpif_flow_dump_thread_destroy(struct dpif_flow_dump_thread *thread);
+
+/* Fills up to 'max' of 'flows'.  Returns the count, 0 at the end.  The
+ * flows stay valid until the next call on 'thread'. */
+int dpif_flow_dump_next(struct dpif_flow_dump_thread *thread,
+                        struct dpif_flow *flows, int max);
+
+/* Ends the dump.  Returns 0, or the error that cut it short. */
+int dpif_flow_dump_destroy(struct dpif_flow_dump *dump);
+
+/* ---- Upcalls. ---- */
+
+enum dpif_upcall_type {
+    DPIF_UC_MISS,               /* No flow matched. */
+    DPIF_UC_ACTION,             /* A userspace() action. */
+};
+
+struct dpif_upcall {
+    enum dpif_upcall_type type;
+    const void *packet;         /* The Ethernet frame. */
+    size_t packet_len;
+    const void *key;            /* The packet's flow key (attributes). */
+    size_t key_len;
+    const void *userdata;       /* userspace() cookie, or NULL. */
+    size_t userdata_len;
+    const void *actions;        /* The flow's actions, if the action asked
+                                 * for them, else NULL. */
+    size_t actions_len;
+    uint32_t in_port;           /* From the key. */
+    uint32_t pid;               /* The PID the upcall was sent to. */
+};
+
+/* Creates 'n' handlers (upcall readers) numbered 0..n-1, or removes them
+ * all with 0; the datapath sends miss upcalls to them (per-CPU dispatch:
+ * each polling thread to one handler, one flow always to the same one),
+ * fairly across ports.  dpif_recv_set(false) is dpif_handlers_set(0).
+ * Returns 0 or -errno. */
+int dpif_handlers_set(struct dpif *dpif, uint32_t n);
+int dpif_recv_set(struct dpif *dpif, bool enable);
+
+/* The PID of handler 'handler_id', for userspace(pid=...) actions, or 0. */
+uint32_t dpif_handler_pid(const struct dpif *dpif, uint32_t handler_id);
+
+/* Takes the next upcall of handler 'handler_id'.  The upcall stays valid
+ * until the next dpif_recv() for that handler.
+ * Returns: 0; -EAGAIN (none waiting); -EINVAL (no such handler);
+ * -ENOBUFS (upcalls were lost; go on reading). */
+int dpif_recv(struct dpif *dpif, uint32_t handler_id,
+              struct dpif_upcall *upcall);
+
+/* Waits up to 'timeout_ms' (-1: forever) for handler 'handler_id' to have
+ * an upcall.  Returns 0, -ETIMEDOUT, -EINVAL. */
+int dpif_recv_wait(struct dpif *dpif, uint32_t handler_id, int timeout_ms);
+
+/* An fd readable while handler 'handler_id' may have upcalls, or -EINVAL. */
+int dpif_recv_fd(struct dpif *dpif, uint32_t handler_id);
+
+/* Drops every upcall queued for the handlers. */
+void dpif_recv_purge(struct dpif *dpif);
+
+/* ---- Errors and text. ---- */
+
+/* The reason text of the calling thread's last failed call ("" if
+ * none). */
+const char *dpif_last_error(void);
+
+/* Parses ovs-dpctl flow text ("ufid:...,in_port(1),eth(...)" for a key
+ * with masks; "2,push_vlan(...)" or "drop" for actions) into caller
+ * buffers.  'ufid' (may be NULL) receives a leading "ufid:..." if any.
+ * Return: the length written, or -EINVAL (reason in dpif_last_error()) or
+ * -EMSGSIZE. */
+int dpif_key_parse(const char *text, void *key, size_t key_size,
+                   void *mask, size_t mask_size, size_t *mask_len,
+                   struct dpif_ufid *ufid);
+int dpif_actions_parse(const char *text, void *actions, size_t size);
+
+/* Formats a flow in ovs-dpctl dump-flows syntax (with "ufid:..." first
+ * when 'verbose' and the flow has one) into 'out' (of 'size' bytes,
+ * always NUL-terminated).  Returns the length the full text needs. */
+size_t dpif_flow_format(const struct dpif_flow *flow, bool verbose,
+                        char *out, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* weir/dpif.h */
