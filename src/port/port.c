@@ -96,28 +96,14 @@ port_class_find(const char *type)
     return NULL;
 }
 
-int
-port_open(const char *type, const char *name, const char *options,
-          struct port **portp, struct errbuf *err)
+/* Opens 'name' with provider 'class'. */
+static int
+port_open_class(const struct port_class *class, const char *name,
+                const char *options, struct port **portp, struct errbuf *err)
 {
-    const struct port_class *class;
+    size_t len = strlen(name);
     struct port *port;
-    size_t len;
     int error;
-
-    *portp = NULL;
-    len = name ? strlen(name) : 0;
-    if (!len || len >= PORT_NAME_MAX) {
-        errbuf_set(err, "port name '%s' must have 1 to %d characters",
-                   name ? name : "", PORT_NAME_MAX - 1);
-        return -EINVAL;
-    }
-    class = type ? port_class_find(type) : NULL;
-    if (!class) {
-        errbuf_set(err, "%s: unknown port type '%s'", name,
-                   type ? type : "");
-        return -EAFNOSUPPORT;
-    }
 
     error = name_claim(name);
     if (error) {
@@ -152,6 +138,46 @@ port_open(const char *type, const char *name, const char *options,
     assert(port->n_rxq >= 1);
     *portp = port;
     return 0;
+}
+
+int
+port_open(const char *type, const char *name, const char *options,
+          struct port **portp, struct errbuf *err)
+{
+    const struct port_class *class;
+    size_t len;
+    int error;
+
+    *portp = NULL;
+    len = name ? strlen(name) : 0;
+    if (!len || len >= PORT_NAME_MAX) {
+        errbuf_set(err, "port name '%s' must have 1 to %d characters",
+                   name ? name : "", PORT_NAME_MAX - 1);
+        return -EINVAL;
+    }
+    if (type && !strcmp(type, "internal")) {
+        type = "tap";
+    }
+    if (type && !strcmp(type, "system")) {
+        /* AF_XDP where the device and driver allow it, else AF_PACKET.
+         * Errors that AF_PACKET would hit the same way are final. */
+        error = port_open_class(&port_afxdp_class, name, options, portp,
+                                err);
+        if (error == 0 || error == -ENODEV || error == -EEXIST
+            || error == -EINVAL || error == -ENOMEM) {
+            return error;
+        }
+        errbuf_clear(err);
+        return port_open_class(&port_afpacket_class, name, options, portp,
+                               err);
+    }
+    class = type ? port_class_find(type) : NULL;
+    if (!class) {
+        errbuf_set(err, "%s: unknown port type '%s'", name,
+                   type ? type : "");
+        return -EAFNOSUPPORT;
+    }
+    return port_open_class(class, name, options, portp, err);
 }
 
 void
