@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "codec/actions-nl.h"
 #include "codec/fkey-nl.h"
@@ -48,6 +50,7 @@ struct dp_vport {
 /* The in-process handlers' channels (dp_handlers_set()). */
 struct dp_handlers {
     uint32_t n;
+    int epfd;                           /* Handler 0's channel + special. */
     bool special_next;                  /* Handler 0 tries it first next. */
     struct upcall_channel *special;
     struct upcall_channel *ch[];
@@ -671,6 +674,9 @@ handlers_close(struct dp_handlers *h)
             upcall_channel_close(h->ch[i]);
         }
         upcall_channel_close(h->special);
+        if (h->epfd >= 0) {
+            close(h->epfd);
+        }
         free(h);
     }
 }
@@ -691,9 +697,25 @@ dp_handlers_set(struct datapath *dp, uint32_t n, struct errbuf *err)
             errbuf_set(err, "out of memory");
             return -ENOMEM;
         }
-        error = upcall_channel_open(dp->upcalls, 0, &h->special, err);
+        h->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (h->epfd < 0) {
+            error = -errno;
+            errbuf_set(err, "epoll: %s", strerror(errno));
+        }
+        if (!error) {
+            error = upcall_channel_open(dp->upcalls, 0, &h->special, err);
+        }
         for (uint32_t i = 0; i < n && !error; i++, h->n++) {
             error = upcall_channel_open(dp->upcalls, 0, &h->ch[i], err);
+        }
+        for (int i = 0; i < 2 && !error; i++) {
+            struct epoll_event ev = { .events = EPOLLIN };
+            int fd = upcall_channel_fd(i ? h->special : h->ch[0]);
+
+            if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+                error = -errno;
+                errbuf_set(err, "epoll: %s", strerror(errno));
+            }
         }
         if (error) {
             handlers_close(h);
@@ -784,6 +806,17 @@ dp_recv_wait(struct datapath *dp, uint32_t handler_id, int timeout_ms)
     } while (ret < 0 && errno == EINTR);
     qsbr_online();
     return ret > 0 ? 0 : -ETIMEDOUT;
+}
+
+int
+dp_recv_fd(struct datapath *dp, uint32_t handler_id)
+{
+    struct dp_handlers *h = handlers_get(dp);
+
+    if (!h || handler_id >= h->n) {
+        return -EINVAL;
+    }
+    return handler_id ? upcall_channel_fd(h->ch[handler_id]) : h->epfd;
 }
 
 void
@@ -1030,11 +1063,13 @@ dp_flow_set(struct datapath *dp, const struct dp_flow_req *req,
             goto out;
         }
     }
-    if (req->clear) {
-        ftbl_flow_clear_stats(flow);
-    }
+    /* The reply carries the statistics from before the clear, as the
+     * kernel's does. */
     if (reply) {
         flow_info(dp, flow, req->ufid_flags, reply);
+    }
+    if (req->clear) {
+        ftbl_flow_clear_stats(flow);
     }
 out:
     wmutex_unlock(&dp->mutex);

@@ -227,6 +227,12 @@ int dp_recv(struct datapath *dp, uint32_t handler_id, struct dp_upcall **up);
  * caller offline (RCU) while it waits. */
 int dp_recv_wait(struct datapath *dp, uint32_t handler_id, int timeout_ms);
 
+/* An fd that poll() reports readable while handler 'handler_id' may have
+ * an upcall (handler 0: its channel or the special one), for event loops.
+ * Valid until the next dp_handlers_set().
+ * Returns: the fd; -EINVAL (no such handler). */
+int dp_recv_fd(struct datapath *dp, uint32_t handler_id);
+
 /* Frees every upcall queued for the handlers. */
 void dp_recv_purge(struct datapath *dp);
 
@@ -285,7 +291,8 @@ int dp_flow_new(struct datapath *dp, const struct dp_flow_req *req,
                 struct errbuf *err);
 
 /* OVS_FLOW_CMD_SET: replaces the actions (if req->has_actions) and/or
- * clears the statistics (req->clear) of an existing flow.
+ * clears the statistics (req->clear) of an existing flow.  'reply' gets
+ * the flow with its statistics from before the clear.
  * Returns: 0; -ENOENT; -EINVAL; -EOPNOTSUPP; -ENOMEM. */
 int dp_flow_set(struct datapath *dp, const struct dp_flow_req *req,
                 struct dp_flow_info *reply, struct errbuf *err);

@@ -164,6 +164,11 @@ extern const struct genl_family *const genl_families[];
 const struct genl_family *genl_family_by_id(uint16_t id);
 const struct genl_family *genl_family_by_name(const char *name);
 
+/* For unit tests of the core only (weird never sets it): one more family,
+ * found by genl_family_by_id() after the built-in ones but neither by
+ * name nor in nlctrl's dump.  NULL by default. */
+extern const struct genl_family *genl_test_family;
+
 /* ---- Delivery. ---- */
 
 /* Queues the datagram in 'mb' for 'conn' (a reply: never dropped) and
@@ -208,6 +213,11 @@ struct genl_dp {
     uint32_t masks_cache_size;  /* OVS_DP_ATTR_MASKS_CACHE_SIZE. */
     struct genl_vport *vports;  /* Sorted by port_no. */
     size_t n_vports;
+    struct dp_thread *exec_thr; /* genl-packet.c: runs OVS_PACKET_CMD_
+                                 * EXECUTE on the server's thread; made
+                                 * on the first one, NULL until then.
+                                 * genl_dp_destroy() destroys it (on the
+                                 * server's thread) before dp_destroy(). */
     struct genl_dp *next;       /* Server's list, in creation order. */
 };
 
@@ -252,7 +262,11 @@ int genl_vport_add(struct genl_server *srv, struct genl_dp *gdp,
 void genl_vport_forget(struct genl_dp *gdp, uint32_t port_no);
 
 /* genl-packet.c: appends an OVS_PACKET_CMD_MISS or _ACTION message for
- * upcall 'u' of datapath 'gdp', addressed to 'portid', to 'mb'.
+ * upcall 'u' of datapath 'gdp', addressed to 'portid', to 'mb'.  With
+ * OVS_DP_F_UNALIGNED in the datapath's features the message ends right
+ * after the packet's last byte, as the kernel's does: 'mb->len' is then
+ * unaligned and nothing may be appended after it (one upcall per
+ * datagram).
  * Returns 0 or -EMSGSIZE (does not fit: 'mb' unchanged). */
 int genl_packet_upcall_put(struct genl_msgbuf *mb, const struct genl_dp *gdp,
                            const struct dp_upcall *u, uint32_t portid);

@@ -599,12 +599,14 @@ test_packets(void **state)
     assert_true(st.n_mask_hit >= 1);
     assert_int_equal(st.n_masks, 1);
 
-    /* CLEAR. */
+    /* CLEAR: the reply has the statistics from before it. */
     r.clear = true;
     assert_int_equal(dp_flow_set(fx->dp, &r, &info, &err), 0);
+    assert_int_equal(info.stats.n_packets, 4);
+    r.clear = false;
+    assert_int_equal(dp_flow_get(fx->dp, &r, &info, &err), 0);
     assert_int_equal(info.stats.n_packets, 0);
     assert_int_equal(info.stats.used_ms, 0);
-    r.clear = false;
 
     /* A changed action takes effect, even through the cache. */
     r.actions = fx->out3;
