@@ -7,7 +7,9 @@
 # dp_100k_20mask_nocache_mpps, dp_insert_per_s, dp_dump_full_per_s,
 # dp_dump_terse_per_s), fwd (scripts/bench-fwd.sh: fwd_ceiling_pps,
 # fwd_{afpacket,afxdp}_{1flow,10kflow}_pps, upcall_per_s and the same
-# through Open vSwitch, with ratios; needs root).
+# through Open vSwitch, with ratios; needs root), nl (tests/bench/bench-nl:
+# nl_put_per_s, nl_put_batched_per_s, nl_dump_{full,terse}_{10k,100k,1M}_per_s
+# over weird's control socket).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -66,6 +68,12 @@ fi
 if want dp; then
     # Prints its own BENCH lines; the argument is seconds per case.
     build/tests/bench/bench-dp 2
+fi
+
+if want nl; then
+    # Flow installs and dumps over the control socket, against a weird
+    # process the benchmark starts (and stops) itself.
+    build/tests/bench/bench-nl build/src/daemon/weird
 fi
 
 if want fwd; then
