@@ -15,6 +15,7 @@ usage(FILE *f)
 "usage: weir [--help] [--version] COMMAND [ARG...]\n"
 "\n"
 "Commands:\n"
+"  dp        datapaths, ports and flows in weird (ovs-dpctl's commands)\n"
 "  flow      flow keys, masks and actions: extract from packets, parse,\n"
 "            and convert between ovs-dpctl text and netlink bytes\n"
 "\n"
@@ -47,6 +48,9 @@ main(int argc, char *argv[])
     if (!strcmp(argv[1], "--version")) {
         printf("weir %s\n", WEIR_VERSION);
         return WEIR_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "dp")) {
+        return weir_dp_main(argc - 2, argv + 2);
     }
     if (!strcmp(argv[1], "flow")) {
         return weir_flow_main(argc - 2, argv + 2);

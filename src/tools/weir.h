@@ -14,6 +14,9 @@
 #define WEIR_EXIT_ERROR 1
 #define WEIR_EXIT_USAGE 2
 
+/* "weir dp ...": ovs-dpctl's commands over weird (weir-dp*.c). */
+int weir_dp_main(int argc, char *argv[]);
+
 /* "weir flow ...": flow key and action codecs (weir-flow.c). */
 int weir_flow_main(int argc, char *argv[]);
 
