@@ -1,24 +1,27 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""The demo: weir forwards real traffic between two network namespaces.
+"""The demo: weir switches real traffic between two network namespaces.
 
 Two hosts, demo-a (10.99.0.1) and demo-b (10.99.0.2), each reach a weir
-datapath through a veth pair.  The datapath runs in tests/tools/dp-shell
-(the weird daemon comes next) with AF_XDP ports (AF_PACKET if AF_XDP is
-refused), one polling thread and one upcall handler.
+datapath through a veth pair.  The datapath lives in the weird daemon;
+everything else talks to weird over its control socket, with the
+protocol of the Open vSwitch kernel module:
 
-1. With no flows, a ping from demo-a misses the flow table: the datapath
-   sends the packets to userspace as upcalls, and the demo prints them.
-2. The demo installs the flows a controller would (ARP and IPv4, each
-   direction), and the ping goes through.
-3. A 20 MB TCP transfer crosses the switch, checked by SHA-256.
-4. The datapath's flows, port counters and thread times are printed.
+1. weird starts (private control socket under build/demo/).
+2. `weir dp add-dp` / `add-if` (ovs-dpctl syntax) build the datapath with
+   the two veths as "system" ports (AF_XDP, or AF_PACKET if refused).
+3. examples/learning-switch, a 400-line libweir client, runs a
+   MAC-learning switch from upcalls: it learns, installs flows by UFID,
+   executes the first packets, floods unknown destinations.
+4. A ping and a 20 MB TCP transfer (checked by SHA-256) cross the switch.
+5. `weir dp show -s` and `weir dp dump-flows` show what happened.
 
-Everything the demo creates is removed at the end.
+Everything the demo starts or creates is stopped and removed at the end.
 """
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -26,8 +29,9 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "system"))
 
-from netlab import DpShell, Lab  # noqa: E402
+from netlab import Lab, wait_for  # noqa: E402
 
+BUILD = os.environ.get("WEIR_BUILD", os.path.join(TOP, "build"))
 SIZE = 20 * 1024 * 1024
 
 SERVER = r"""
@@ -60,49 +64,59 @@ def say(text):
     print("\n== " + text, flush=True)
 
 
+def weir(*args, env=None, check=True):
+    """Runs the weir CLI; returns its stdout."""
+    cmd = [os.path.join(BUILD, "src", "tools", "weir")] + list(args)
+    r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True,
+                       timeout=60)
+    if check and r.returncode:
+        raise SystemExit("demo: %s failed: %s" % (" ".join(args),
+                                                   r.stderr.strip()))
+    return r.stdout
+
+
 def main():
-    os.environ.setdefault("WEIR_BUILD", os.path.join(TOP, "build"))
     lab = Lab("demo")
-    shell = None
+    work = os.path.join(BUILD, "demo")
+    os.makedirs(work, exist_ok=True)
+    control = os.path.join(work, "weird.sock")
+    env = dict(os.environ, WEIR_CONTROL=control)
+    daemon = switch = None
     try:
         ns_a, ns_b = lab.host("da"), lab.host("db")
         ports = [lab.name("sa"), lab.name("sb")]
         lab.veth(ports[0], ns_a, "eth0", "10.99.0.1/24")
         lab.veth(ports[1], ns_b, "eth0", "10.99.0.2/24")
-        shell = DpShell("--name", lab.name("weir"))
-        kind = "afxdp"
-        reply = shell.cmd("port-add afxdp %s" % ports[0], check=False)
-        if not reply["ok"]:
-            print("AF_XDP refused (%s): using AF_PACKET" % reply["error"])
-            kind = "afpacket"
-            shell.cmd("port-add afpacket %s" % ports[0])
-        shell.cmd("port-add %s %s" % (kind, ports[1]))
-        if kind == "afxdp":
-            # AF_XDP carries no checksum metadata (see docs/design/ports.md).
-            for ns in (ns_a, ns_b):
-                lab.ns(ns, "ethtool", "-K", "eth0", "tx", "off")
-        shell.cmd("pmd 1")
-        shell.cmd("handlers 1")
-        say("datapath %s: ports %s (%s) = 1, %s = 2; 1 PMD thread, "
-            "1 handler" % (lab.name("weir"), ports[0], kind, ports[1]))
+        # AF_XDP carries no checksum metadata (see docs/design/ports.md).
+        for ns in (ns_a, ns_b):
+            lab.ns(ns, "ethtool", "-K", "eth0", "tx", "off")
 
-        say("no flows yet: ping 10.99.0.2 from %s misses -> upcalls" % ns_a)
-        lab.ns(ns_a, "ping", "-c", "2", "-W", "1", "10.99.0.2",
-               check=False)
-        for u in shell.cmd("upcalls")["upcalls"][:4]:
-            print("upcall %s pid=%d: %s" % (u["type"], u["pid"], u["key"]))
+        say("start weird (control socket %s)" % control)
+        daemon = subprocess.Popen(
+            [os.path.join(BUILD, "src", "daemon", "weird"),
+             "--control=" + control, "--state=",
+             "--pidfile=" + os.path.join(work, "weird.pid"),
+             "--log-file=" + os.path.join(work, "weird.log")],
+            stdin=subprocess.DEVNULL)
+        if not wait_for(lambda: os.path.exists(control)):
+            raise SystemExit("demo: weird did not start")
 
-        say("install flows (what a controller would do)")
-        for a, b in ((1, 2), (2, 1)):
-            for match in ("eth(),eth_type(0x0806),arp()",
-                          "eth(),eth_type(0x0800),ipv4(frag=no)"):
-                flow = "in_port(%d),%s" % (a, match)
-                shell.cmd("flow-add %s %d" % (flow, b))
-                print("%s actions:%d" % (flow, b))
+        dp = lab.name("dp")
+        say("weir dp add-dp %s; add-if %s %s %s" % (dp, dp, *ports))
+        weir("dp", "add-dp", dp, env=env)
+        weir("dp", "add-if", dp, *ports, env=env)
+        print(weir("dp", "show", dp, env=env).rstrip())
+
+        say("examples/learning-switch %s" % dp)
+        switch = subprocess.Popen(
+            [os.path.join(BUILD, "examples", "learning-switch"), "--idle=30",
+             dp], env=env, stdin=subprocess.DEVNULL)
+        time.sleep(0.5)
 
         say("ping 10.99.0.2 from %s" % ns_a)
-        ping = lab.ns(ns_a, "ping", "-c", "3", "-i", "0.2", "10.99.0.2",
-                      check=False)
+        ping = lab.ns(ns_a, "ping", "-c", "4", "-i", "0.2", "-W", "2",
+                      "10.99.0.2", check=False)
         print(ping.stdout.strip())
         if ping.returncode:
             raise SystemExit("demo: ping failed")
@@ -124,34 +138,24 @@ def main():
         if digest != want or int(n) != SIZE:
             raise SystemExit("demo: transfer corrupted")
 
-        say("flows")
-        for f in shell.cmd("flows")["flows"]:
-            print("%s, packets:%d, bytes:%d, actions:%s"
-                  % (f["flow"], f["packets"], f["bytes"], f["actions"]))
-        say("ports and threads")
-        st = shell.cmd("stats")
-        d = st["dp"]
-        print("lookups: hit:%d missed:%d lost:%d  flows: %d  masks: %d"
-              % (d["hit"], d["missed"], d["lost"], d["flows"], d["masks"]))
-        for p in st["ports"]:
-            print("port %d: %s (%s) mtu %d %s  rx %d pkts  tx %d pkts  "
-                  "drop rx %d tx %d  upcalls %d"
-                  % (p["port_no"], p["name"], p["type"], p["mtu"],
-                     "up" if p["link_up"] else "down", p["rx_packets"],
-                     p["tx_packets"], p["rx_dropped"], p["tx_dropped"],
-                     p["upcall_ok"]))
-        for t in st["pmds"]:
-            total = t["busy_ns"] + t["idle_ns"] + t["sleep_ns"] or 1
-            print("pmd %d: %d packets, busy %.0f%%, idle %.0f%%, asleep "
-                  "%.0f%%" % (t["id"], t["packets"],
-                              100.0 * t["busy_ns"] / total,
-                              100.0 * t["idle_ns"] / total,
-                              100.0 * t["sleep_ns"] / total))
+        say("weir dp show -s %s" % dp)
+        print(weir("dp", "show", "-s", dp, env=env).rstrip())
+        say("weir dp dump-flows %s" % dp)
+        print(weir("dp", "dump-flows", dp, env=env).rstrip())
     finally:
-        if shell:
-            shell.close()
+        for proc, sig in ((switch, signal.SIGINT), (daemon, signal.SIGTERM)):
+            if proc and proc.poll() is None:
+                proc.send_signal(sig)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
         lab.close()
-    print("\ndemo: done (namespaces, veths and the datapath removed)")
+    if daemon and daemon.returncode:
+        raise SystemExit("demo: weird exited with %d" % daemon.returncode)
+    print("\ndemo: done (learning switch and weird stopped; namespaces, "
+          "veths and the datapath removed)")
 
 
 if __name__ == "__main__":
