@@ -49,6 +49,8 @@
  *   - dpif_flow_dump_destroy() once, after every thread is done.
  *   - a port dump belongs to one thread.
  *   - dpif_recv() for one handler id is for one thread at a time.
+ *   - a monitor (dpif_monitor_next(), _destroy()) belongs to one thread
+ *     at a time; dpif_monitor_fd() may be called from any.
  *
  * Ownership
  * =========
@@ -56,7 +58,8 @@
  * Inputs are borrowed for the call.  Outputs that point into memory
  * (flows from a dump or a get, upcalls) stay valid until the next call
  * that refills the same object (the next dpif_flow_dump_next() on that
- * thread, the next dpif_recv() on that handler, or the buffer the caller
+ * thread, the next dpif_recv() on that handler, the next
+ * dpif_monitor_next() on that monitor, or the buffer the caller
  * passed). */
 
 #include <stdbool.h>
@@ -72,6 +75,7 @@ struct dpif;
 #define DPIF_NAME_MAX 16            /* Datapath and port names, with NUL. */
 #define DPIF_LOCAL_PORT 0           /* Named after the datapath. */
 #define DPIF_PORT_ANY UINT32_MAX    /* dpif_port_add(): choose a number. */
+#define DPIF_OPTIONS_MAX 1024       /* A port's provider options, with NUL. */
 
 /* ---- Datapaths. ---- */
 
@@ -125,12 +129,20 @@ int dpif_set_features(struct dpif *dpif, uint32_t features);
 
 /* Port types: "system" (a network device: AF_XDP, falling back to
  * AF_PACKET), "internal" (a TAP device made for the port), or a weir
- * provider by name ("afxdp", "afpacket", "tap", "dummy", "pcap"). */
+ * provider by name ("afxdp", "afpacket", "tap", "dummy", "pcap").
+ *
+ * 'options' are the provider options the port was added with, exactly as
+ * given to dpif_port_add() ("k=v,k=v" in the caller's order, not sorted),
+ * or "" for none (and for the local port).  dpif_port_add() refuses
+ * options that do not fit; a port added by another client of weird
+ * (raw netlink) may have longer ones, which are then cut after the last
+ * whole "k=v" item that fits. */
 struct dpif_port {
     char name[DPIF_NAME_MAX];
     char type[DPIF_NAME_MAX];
     uint32_t port_no;
     uint32_t ifindex;           /* 0 if the port has no kernel device. */
+    char options[DPIF_OPTIONS_MAX];
 };
 
 struct dpif_port_stats {
@@ -145,9 +157,25 @@ struct dpif_port_stats {
  * k=v" or NULL).  '*port_no' is the number wanted or DPIF_PORT_ANY; it
  * receives the number used.
  * Returns: 0; -EEXIST (name or number in use); -ENODEV (no such device);
- * -EAFNOSUPPORT (a type weir does not have); -EINVAL; -EFBIG. */
+ * -EAFNOSUPPORT (a type weir does not have); -EINVAL (also: options of
+ * DPIF_OPTIONS_MAX bytes or more); -EFBIG. */
 int dpif_port_add(struct dpif *dpif, const char *name, const char *type,
                   const char *options, uint32_t *port_no);
+
+/* Replaces the provider options of port 'port_no' with 'options' ("k=v,
+ * k=v", "" for none).  Neither weird nor the local provider can change
+ * the options of a running port, as the kernel cannot change those of
+ * its netdev and internal vports: for an existing port both answer
+ * -EOPNOTSUPP (with a reason in dpif_last_error()), and the way to new
+ * options is dpif_port_del() then dpif_port_add().  The call exists so
+ * that a client asks the datapath rather than assuming (the netlink
+ * provider sends OVS_VPORT_CMD_SET with the options, as ovs-dpctl
+ * set-if does).
+ * Returns: -EOPNOTSUPP (see above); -ENOENT (no such port); -EINVAL
+ * ('options' NULL or of DPIF_OPTIONS_MAX bytes or more); -ENODEV (the
+ * datapath is gone); transport errors of the netlink provider. */
+int dpif_port_set_options(struct dpif *dpif, uint32_t port_no,
+                          const char *options);
 
 /* Returns 0, -ENOENT, -EINVAL (the local port). */
 int dpif_port_del(struct dpif *dpif, uint32_t port_no);
@@ -369,6 +397,114 @@ int dpif_recv_fd(struct dpif *dpif, uint32_t handler_id);
 
 /* Drops every upcall queued for the handlers. */
 void dpif_recv_purge(struct dpif *dpif);
+
+/* ---- Events. ---- */
+
+/* A monitor reports every change to the datapaths of a provider, their
+ * ports and their flows, as the kernel module's multicast groups
+ * (ovs_datapath, ovs_vport, ovs_flow) report them to Open vSwitch:
+ *
+ *   change                              events, in this order
+ *   ----------------------------------  ---------------------------------
+ *   dpif_open() that creates            DP NEW
+ *   dpif_delete()                       DP DEL (nothing for the ports and
+ *                                       flows that go with it)
+ *   dpif_set_features()                 DP SET
+ *   dpif_handlers_set() that changes    DP SET, then PORT SET for every
+ *     the number of handlers            port in increasing number
+ *   dpif_port_add(), dpif_port_del()    PORT NEW, PORT DEL (the port as it
+ *                                       was)
+ *   flow put with DPIF_FP_CREATE        FLOW NEW (created or modified)
+ *   flow put with DPIF_FP_MODIFY only   FLOW SET
+ *   flow put with DPIF_FP_MODIFY and    a second FLOW SET, for the zeroing
+ *     DPIF_FP_ZERO_STATS that also has  (in a dpif_operate() batch, after
+ *     DPIF_FP_CREATE or asks for        the other events of the batch; with
+ *     statistics                        the netlink provider, of the part
+ *                                       of the batch that shares its
+ *                                       datagram)
+ *   flow delete                         FLOW DEL (final statistics)
+ *   dpif_flow_flush(), dpif_execute(),  nothing (the kernel sends nothing
+ *     traffic, upcalls                  for a flush either)
+ *
+ * A failed change sends nothing.  A flow event carries the flow's UFID
+ * (if it has one), its statistics at the change (before any zeroing) and
+ * its key (masked, for a flow with a UFID), mask and actions, except
+ * that a flow with a UFID changed by a put that asks for statistics, or
+ * deleted with 'terse' (as dpif_flow_del() always is), comes with UFID
+ * and statistics only: what the request asked the datapath to echo, as
+ * in the kernel's notifications.
+ *
+ * The netlink provider reports the changes every client of weird makes
+ * (weird's notifications); the local provider those made through any
+ * dpif of this process.  Both report the same events for the same
+ * changes (the local provider's flow statistics keep all 12 TCP flag
+ * bits, as everywhere).  Changes made while dpif_monitor_create() runs
+ * may or may not be reported; every change made after it returned is,
+ * unless events are lost: a monitor that falls behind (weird's socket
+ * buffer for it, or the local provider's queue of 1024 events, is full)
+ * loses the events that do not fit, and reports DPIF_EV_LOST at the place
+ * of the first one; the caller then reads the state again.  Events of
+ * changes that different threads make at the same time may come in
+ * either order. */
+
+enum dpif_event_kind {
+    DPIF_EV_DP,                 /* A datapath. */
+    DPIF_EV_PORT,               /* A port. */
+    DPIF_EV_FLOW,               /* A flow. */
+    DPIF_EV_LOST,               /* Events were lost (only 'kind' is set). */
+};
+
+enum dpif_event_op {
+    DPIF_EV_NEW,                /* Created (flows: OVS_FLOW_CMD_NEW). */
+    DPIF_EV_DEL,                /* Deleted. */
+    DPIF_EV_SET,                /* Changed. */
+};
+
+struct dpif_event {
+    enum dpif_event_kind kind;
+    enum dpif_event_op op;
+    char dp_name[DPIF_NAME_MAX];    /* The datapath; "" if the netlink
+                                     * provider could not learn the name
+                                     * of one deleted meanwhile. */
+    struct dpif_port port;          /* DPIF_EV_PORT. */
+    struct dpif_flow flow;          /* DPIF_EV_FLOW: points into the
+                                     * monitor, valid until its next
+                                     * dpif_monitor_next(). */
+};
+
+struct dpif_monitor;
+
+/* Starts a monitor of every datapath of provider 'type' (NULL:
+ * "netlink").  The netlink provider joins weird's three multicast
+ * groups on a connection of the monitor's own.
+ * Returns: 0 and '*monp'; -EINVAL (unknown type, 'monp' NULL);
+ * -ECONNREFUSED or -ENOENT (weird is not running); -EOPNOTSUPP (weird
+ * lacks a family or multicast group); -ENOMEM; -EMFILE; other transport
+ * errors. */
+int dpif_monitor_create(const char *type, struct dpif_monitor **monp);
+
+/* Takes the next event into '*event', waiting up to 'timeout_ms' for one
+ * (0: not at all; -1: for ever).  The event's flow bytes stay valid until
+ * the next call on 'mon'.
+ * Returns: 0 and an event (DPIF_EV_LOST included); -EAGAIN (none within
+ * the time, or a signal interrupted the wait); -EPROTO (netlink: weird
+ * sent a malformed notification, which is skipped: the reason is in
+ * dpif_last_error(); call again); -ECONNRESET (netlink: weird closed the
+ * connection; the monitor is dead, destroy it); -EINVAL ('mon' or
+ * 'event' NULL). */
+int dpif_monitor_next(struct dpif_monitor *mon, struct dpif_event *event,
+                      int timeout_ms);
+
+/* An fd that is readable while the monitor has events waiting, for
+ * poll().  A monitor may hold events that the fd no longer signals, so a
+ * caller woken by it calls dpif_monitor_next(mon, ev, 0) until -EAGAIN
+ * before it waits again.  Returns the fd or -EINVAL. */
+int dpif_monitor_fd(const struct dpif_monitor *mon);
+
+/* Ends the monitor (NULL is a no-op).
+ * Ownership: a monitor is the caller's from dpif_monitor_create() until
+ * this call; events it still holds go with it. */
+void dpif_monitor_destroy(struct dpif_monitor *mon);
 
 /* ---- Errors and text. ---- */
 

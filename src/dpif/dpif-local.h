@@ -54,12 +54,25 @@
  * datapath are queued, by name, on every dpif open on it, for
  * dpif_port_poll(); a queue that overflows reports -ENOBUFS once.
  *
+ * A port's type and provider options, which the datapath engine does not
+ * keep, are recorded when it is added (what the netlink provider gets
+ * back from weird); dpif_port_set_options() answers -EOPNOTSUPP with
+ * weird's words.  Monitors (dpif_monitor_create()) get the events of
+ * every change made through any dpif of the process: each change makes
+ * its event, shaped as weird's notification of the netlink provider's
+ * request for the same change (a put is even carried out as those
+ * requests are: NEW or SET, then the zeroing SET after the batch), and
+ * queues it on every monitor, up to 1024 each (then DPIF_EV_LOST, as
+ * dpif.h says).  dpif-local-private.h says how the provider's files
+ * share the work.
+ *
  * Thread-safety
  * =============
  *
  * As include/weir/dpif.h.  Lock order: a datapath's lock, then the
- * registry mutex, then a datapath's small mutexes (ports, port types,
- * port changes, execute pool); none is waited for while online.
+ * registry mutex, then a datapath's small mutexes (ports, port records,
+ * port changes, execute pool), then the monitors' mutex; none is waited
+ * for while online, except the port records' (held for a copy only).
  *
  * Ownership
  * =========

@@ -45,6 +45,10 @@ struct dpif_class {
     void (*port_dump_done)(const struct dpif *dpif, void *state);
     int (*port_poll)(const struct dpif *dpif, char **name);
     int (*port_poll_fd)(const struct dpif *dpif);
+    /* 'options' already checked: not NULL, shorter than
+     * DPIF_OPTIONS_MAX. */
+    int (*port_set_options)(struct dpif *dpif, uint32_t port_no,
+                            const char *options);
 
     /* Every op's 'error' must be set. */
     void (*operate)(struct dpif *dpif, struct dpif_op **ops, size_t n);
@@ -66,6 +70,18 @@ struct dpif_class {
     int (*recv_wait)(struct dpif *dpif, uint32_t handler_id, int timeout_ms);
     int (*recv_fd)(struct dpif *dpif, uint32_t handler_id);
     void (*recv_purge)(struct dpif *dpif);
+
+    /* Monitors.  The provider allocates its monitor, with the base
+     * 'struct dpif_monitor' first; dpif.c sets 'cls'.  monitor_next()
+     * gets a zeroed 'event' and returns 0 with an event, -EAGAIN, or
+     * another -errno of dpif_monitor_next(); it reports NLMSG_OVERRUN or
+     * a full queue as a DPIF_EV_LOST event. */
+    int (*monitor_create)(const struct dpif_class *cls,
+                          struct dpif_monitor **monp);
+    int (*monitor_next)(struct dpif_monitor *mon, struct dpif_event *event,
+                        int timeout_ms);
+    int (*monitor_fd)(const struct dpif_monitor *mon);
+    void (*monitor_destroy)(struct dpif_monitor *mon);
 };
 
 /* Base of every provider's dpif. */
@@ -81,6 +97,11 @@ struct dpif_flow_dump {
 
 struct dpif_flow_dump_thread {
     struct dpif_flow_dump *dump;
+};
+
+/* Base of every provider's monitor. */
+struct dpif_monitor {
+    const struct dpif_class *cls;
 };
 
 extern const struct dpif_class dpif_local_class;       /* dpif-local.c */

@@ -125,6 +125,25 @@ check_name(const char *what, const char *name)
     return 0;
 }
 
+/* Checks provider options: NULL (if 'may_be_null') or a string shorter
+ * than DPIF_OPTIONS_MAX.  Returns 0 or -EINVAL. */
+static int
+check_options(const char *options, bool may_be_null)
+{
+    if (!options) {
+        if (may_be_null) {
+            return 0;
+        }
+        dpif_set_error("no port options given");
+        return -EINVAL;
+    }
+    if (strnlen(options, DPIF_OPTIONS_MAX) >= DPIF_OPTIONS_MAX) {
+        dpif_set_error("port options of %d bytes or more", DPIF_OPTIONS_MAX);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* Returns -EINVAL (with the reason set) if 'dpif' is NULL, else 0. */
 static int
 check_dpif(const struct dpif *dpif)
@@ -343,11 +362,31 @@ dpif_port_add(struct dpif *dpif, const char *name, const char *type,
         dpif_set_error("no port number given");
         error = -EINVAL;
     }
+    if (!error) {
+        error = check_options(options, true);
+    }
     if (error) {
         return error;
     }
     return error_end(mark, dpif->cls->port_add(dpif, name, type, options,
                                                port_no));
+}
+
+int
+dpif_port_set_options(struct dpif *dpif, uint32_t port_no,
+                      const char *options)
+{
+    unsigned long mark = error_begin();
+    int error = check_dpif(dpif);
+
+    if (!error) {
+        error = check_options(options, false);
+    }
+    if (error) {
+        return error;
+    }
+    return error_end(mark, dpif->cls->port_set_options(dpif, port_no,
+                                                       options));
 }
 
 int
@@ -892,6 +931,65 @@ dpif_recv_purge(struct dpif *dpif)
 {
     if (dpif) {
         dpif->cls->recv_purge(dpif);
+    }
+}
+
+/* ---- Events. ---- */
+
+int
+dpif_monitor_create(const char *type, struct dpif_monitor **monp)
+{
+    unsigned long mark = error_begin();
+    const struct dpif_class *cls;
+    int error;
+
+    if (!monp) {
+        dpif_set_error("no place for the monitor");
+        return -EINVAL;
+    }
+    *monp = NULL;
+    cls = class_find(type);
+    if (!cls) {
+        return -EINVAL;
+    }
+    error = cls->monitor_create(cls, monp);
+    if (error) {
+        *monp = NULL;
+    } else {
+        (*monp)->cls = cls;
+    }
+    return error_end(mark, error);
+}
+
+int
+dpif_monitor_next(struct dpif_monitor *mon, struct dpif_event *event,
+                  int timeout_ms)
+{
+    unsigned long mark = error_begin();
+
+    if (!mon || !event) {
+        dpif_set_error("no monitor or no place for the event");
+        return -EINVAL;
+    }
+    memset(event, 0, sizeof *event);
+    return error_end(mark, mon->cls->monitor_next(mon, event, timeout_ms));
+}
+
+int
+dpif_monitor_fd(const struct dpif_monitor *mon)
+{
+    if (!mon) {
+        dpif_set_error("no monitor given");
+        return -EINVAL;
+    }
+    return mon->cls->monitor_fd(mon);
+}
+
+void
+dpif_monitor_destroy(struct dpif_monitor *mon)
+{
+    if (mon) {
+        mon->cls->monitor_destroy(mon);
     }
 }
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* "weir dp" port commands: add-if, set-if, del-if, with ovs-dpctl's
  * arguments ("NAME[,type=T][,port_no=N][,key=value]...") and messages
- * (lib/dpctl.c).  Ports are added and deleted through the dpif API; a
- * port's provider options, which the dpif API does not carry, are read
- * and written over the control socket (weir-dp-nl.c). */
+ * (lib/dpctl.c), through the dpif API: a port's provider options come
+ * with it (struct dpif_port) and set-if asks for new ones with
+ * dpif_port_set_options(). */
 
 #include "tools/weir-dp.h"
 
@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/errbuf.h"
 #include "lib/text.h"
 #include "tools/weir.h"
 
@@ -185,38 +184,15 @@ next:
     return status;
 }
 
-/* Finds the vport record of 'name' among those dumped. */
-struct find_vport {
-    const char *name;
-    bool found;
-    char *provider;
-    char *args;
-};
-
-static void
-find_vport_cb(const struct dp_nl_vport *v, void *fv_)
-{
-    struct find_vport *fv = fv_;
-
-    if (!fv->found && !strcmp(v->port.name, fv->name)) {
-        fv->found = true;
-        fv->provider = v->provider ? strdup(v->provider) : NULL;
-        fv->args = v->args ? strdup(v->args) : NULL;
-        if ((v->provider && !fv->provider) || (v->args && !fv->args)) {
-            abort();
-        }
-    }
-}
-
 /* Applies the "k=v" (set) and "k=" (remove) items of 'changes' to
- * 'old' ("k=v,k=v" or NULL), appending the result to 'out': existing keys
+ * 'old' ("k=v,k=v" or ""), appending the result to 'out': existing keys
  * keep their place, new ones go at the end. */
 static void
 merge_options(const char *old, const char *changes, struct sbuf *out)
 {
     const char *p;
 
-    for (p = old ? old : ""; *p; ) {
+    for (p = old; *p; ) {
         size_t len = strcspn(p, ",");
         size_t klen = strcspn(p, "=");
         const char *c = changes;
@@ -251,7 +227,7 @@ merge_options(const char *old, const char *changes, struct sbuf *out)
     for (p = changes; *p; ) {
         size_t len = strcspn(p, ",");
         size_t klen = strcspn(p, "=");
-        const char *q = old ? old : "";
+        const char *q = old;
         bool known = false;
 
         klen = klen < len ? klen : len;
@@ -276,24 +252,20 @@ merge_options(const char *old, const char *changes, struct sbuf *out)
 int
 dp_cmd_set_if(int argc, char *argv[], const struct dp_opts *o)
 {
-    struct dp_nl *nl = NULL;
     struct dpif *dpif;
-    uint32_t ifindex = 0;
     int status = WEIR_EXIT_OK;
 
     if (dp_open(argv[0], &dpif)) {
         return WEIR_EXIT_ERROR;
     }
     for (int i = 1; i < argc; i++) {
-        struct find_vport fv = { .name = NULL };
         struct sbuf merged = SBUF_INIT;
         struct dpif_port port;
         struct iface_arg ia;
-        struct errbuf err;
+        const char *reason;
         uint32_t port_no;
         int error;
 
-        errbuf_clear(&err);
         if (!iface_arg_parse(argv[i], &ia)) {
             status = WEIR_EXIT_ERROR;
             goto next;
@@ -323,57 +295,27 @@ dp_cmd_set_if(int argc, char *argv[], const struct dp_opts *o)
         if (!ia.options.len) {
             goto next;          /* Nothing to change. */
         }
-
-        /* The current options, over the control socket: the dpif API
-         * has none (weir-dp.h). */
-        if (!nl && (error = dp_nl_open(&nl, &err)) != 0) {
-            weir_error("%s: failed to fetch configuration (%s)", ia.name,
-                       err.msg);
-            status = WEIR_EXIT_ERROR;
-            goto next;
+        merge_options(port.options, sbuf_str(&ia.options), &merged);
+        if (!strcmp(sbuf_str(&merged), port.options)) {
+            goto next;          /* The same options. */
         }
-        if (!ifindex) {
-            error = dp_nl_dp_ifindex(nl, dpif_name(dpif), &ifindex, &err);
-        }
-        fv.name = ia.name;
-        if (!error) {
-            error = dp_nl_vport_dump(nl, ifindex, find_vport_cb, &fv, &err);
-        }
-        if (!error && !fv.found) {
-            errbuf_set(&err, "the port went away");
-            error = -ENOENT;
-        }
-        if (error) {
-            weir_error("%s: failed to fetch configuration (%s)", ia.name,
-                       err.msg);
-            status = WEIR_EXIT_ERROR;
-            goto next_fv;
-        }
-        merge_options(fv.args, sbuf_str(&ia.options), &merged);
-        if (!strcmp(sbuf_str(&merged), fv.args ? fv.args : "")) {
-            goto next_fv;       /* The same options. */
-        }
-        error = dp_nl_vport_set_options(nl, ifindex, ia.name, fv.provider,
-                                        sbuf_str(&merged), &err);
-        if (error == -EOPNOTSUPP && !strcmp(err.msg, strerror(-error))) {
+        error = dpif_port_set_options(dpif, port.port_no, sbuf_str(&merged));
+        reason = dpif_last_error();
+        if (error == -EOPNOTSUPP && !strcmp(reason, strerror(-error))) {
             weir_error("%s: weird cannot change the options of a port in "
                        "place (%s): delete the port and add it again with "
                        "the new options", ia.name, strerror(-error));
             status = WEIR_EXIT_ERROR;
         } else if (error) {
             weir_error("%s: %s (%s)", ia.name,
-                       err.msg[0] ? err.msg : "Error updating configuration",
+                       reason[0] ? reason : "Error updating configuration",
                        strerror(-error));
             status = WEIR_EXIT_ERROR;
         }
-next_fv:
-        free(fv.provider);
-        free(fv.args);
 next:
         sbuf_uninit(&merged);
         iface_arg_free(&ia);
     }
-    dp_nl_close(nl);
     dpif_close(dpif);
     return status;
 }

@@ -433,14 +433,13 @@ split_options(const char *options, size_t *n)
 }
 
 void
-dp_format_port(const struct dpif_port *port, const char *options,
-               struct sbuf *out)
+dp_format_port(const struct dpif_port *port, struct sbuf *out)
 {
     struct opt_item *items;
     size_t n;
 
     sbuf_printf(out, "port %"PRIu32": %s", port->port_no, port->name);
-    items = split_options(options, &n);
+    items = split_options(port->options, &n);
     if (strcmp(port->type, "system") || n) {
         sbuf_printf(out, " (%s", port->type);
         for (size_t i = 0; i < n; i++) {
@@ -650,8 +649,7 @@ dp_json_flow(struct dp_json *j, const char *key, const struct dpif_flow *flow,
 }
 
 void
-dp_json_port_members(struct dp_json *j, const struct dpif_port *port,
-                     const char *options)
+dp_json_port_members(struct dp_json *j, const struct dpif_port *port)
 {
     struct opt_item *items;
     size_t n;
@@ -660,7 +658,7 @@ dp_json_port_members(struct dp_json *j, const struct dpif_port *port,
     dp_json_str(j, "name", port->name);
     dp_json_str(j, "type", port->type);
     dp_json_open(j, "options", '{');
-    items = split_options(options, &n);
+    items = split_options(port->options, &n);
     for (size_t i = 0; i < n; i++) {
         size_t klen = strcspn(items[i].s, "=");
         char *k;

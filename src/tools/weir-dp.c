@@ -22,7 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/errbuf.h"
 #include "lib/text.h"
 #include "tools/weir.h"
 #include "weir/control.h"
@@ -104,10 +103,8 @@ dp_parse_name(const char *arg, char name[DPIF_NAME_MAX])
     return true;
 }
 
-/* Errors of dpif_open() and dpif_enumerate() that mean weird cannot be
- * reached (no socket, nobody listening, no permission). */
-static bool
-is_unreachable(int error)
+bool
+dp_is_unreachable(int error)
 {
     return error == -ECONNREFUSED || error == -ENOENT || error == -EACCES
            || error == -ECONNRESET || error == -EPIPE;
@@ -122,9 +119,8 @@ is_disconnected(int error)
            || error == -EPIPE;
 }
 
-/* Prints why weird could not be reached. */
-static int
-unreachable(int error)
+int
+dp_unreachable(int error)
 {
     weir_error("cannot reach weird at %s (%s): is weird running? (set the "
                "socket with --control=PATH or $%s)", dpif_control_path(),
@@ -138,7 +134,7 @@ dp_fail(const char *prefix, int error)
     const char *reason = dpif_last_error();
 
     if (is_disconnected(error) && (!reason || !*reason)) {
-        return unreachable(error);
+        return dp_unreachable(error);
     }
     if (reason && *reason) {
         weir_error("%s: %s (%s)", prefix, reason, strerror(-error));
@@ -185,8 +181,8 @@ enumerate_dps(struct name_list *list)
     memset(list, 0, sizeof *list);
     error = dpif_enumerate("netlink", collect_name, list);
     if (error) {
-        if (is_unreachable(error)) {
-            unreachable(error);
+        if (dp_is_unreachable(error)) {
+            dp_unreachable(error);
         } else {
             dp_fail("listing datapaths", error);
         }
@@ -209,8 +205,8 @@ open_named(const char *arg, const char *name, bool create,
 
     if (error == -ENODEV) {
         weir_error("%s: no such datapath", arg);
-    } else if (error && is_unreachable(error)) {
-        unreachable(error);
+    } else if (error && dp_is_unreachable(error)) {
+        dp_unreachable(error);
     } else if (error) {
         dp_fail(arg, error);
     }
@@ -248,82 +244,6 @@ dp_open(const char *arg, struct dpif **dpifp)
 
 /* ---- show, dump-dps ---- */
 
-/* Port options by port number, from weird's vport messages (the dpif API
- * has no port options; see weir-dp.h). */
-struct port_opts {
-    uint32_t *port_nos;
-    char **args;
-    size_t n, cap;
-};
-
-static void
-collect_opts(const struct dp_nl_vport *v, void *po_)
-{
-    struct port_opts *po = po_;
-
-    if (po->n == po->cap) {
-        po->cap = po->cap ? 2 * po->cap : 16;
-        po->port_nos = realloc(po->port_nos,
-                               po->cap * sizeof *po->port_nos);
-        po->args = realloc(po->args, po->cap * sizeof *po->args);
-        if (!po->port_nos || !po->args) {
-            abort();
-        }
-    }
-    po->port_nos[po->n] = v->port.port_no;
-    po->args[po->n] = v->args ? strdup(v->args) : NULL;
-    if (v->args && !po->args[po->n]) {
-        abort();
-    }
-    po->n++;
-}
-
-static const char *
-port_opts_get(const struct port_opts *po, uint32_t port_no)
-{
-    for (size_t i = 0; i < po->n; i++) {
-        if (po->port_nos[i] == port_no) {
-            return po->args[i];
-        }
-    }
-    return NULL;
-}
-
-static void
-port_opts_free(struct port_opts *po)
-{
-    for (size_t i = 0; i < po->n; i++) {
-        free(po->args[i]);
-    }
-    free(po->port_nos);
-    free(po->args);
-    memset(po, 0, sizeof *po);
-}
-
-/* Reads the options of every port of datapath 'name' over 'nl'
- * (connected on first use).  Returns 0 or -errno with the reason in
- * 'err'. */
-static int
-load_port_opts(struct dp_nl **nl, const char *name, struct port_opts *po,
-               struct errbuf *err)
-{
-    uint32_t ifindex;
-    int error;
-
-    memset(po, 0, sizeof *po);
-    if (!*nl) {
-        error = dp_nl_open(nl, err);
-        if (error) {
-            return error;
-        }
-    }
-    error = dp_nl_dp_ifindex(*nl, name, &ifindex, err);
-    if (!error) {
-        error = dp_nl_vport_dump(*nl, ifindex, collect_opts, po, err);
-    }
-    return error;
-}
-
 static void
 print_stat(struct sbuf *out, const char *leader, uint64_t v)
 {
@@ -337,15 +257,11 @@ print_stat(struct sbuf *out, const char *leader, uint64_t v)
 
 /* "show" of one datapath, in text.  Returns the exit status. */
 static int
-show_text(struct dpif *dpif, const char *name, const struct dp_opts *o,
-          struct dp_nl **nl)
+show_text(struct dpif *dpif, const char *name, const struct dp_opts *o)
 {
     struct dpif_dp_stats st;
     struct dp_port_names ports;
-    struct port_opts po;
-    struct errbuf err;
     struct sbuf sb = SBUF_INIT;
-    int opts_error;
     int status = WEIR_EXIT_OK;
     int error;
 
@@ -382,20 +298,12 @@ show_text(struct dpif *dpif, const char *name, const struct dp_opts *o,
     if (error) {
         status = dp_fail(name, error);
     }
-    errbuf_clear(&err);
-    opts_error = load_port_opts(nl, name, &po, &err);
     for (size_t i = 0; i < ports.n; i++) {
         const struct dpif_port *p = &ports.ports[i];
         struct dpif_port_stats ps;
 
         sbuf_put(&sb, "  ");
-        if (opts_error && strcmp(p->type, "system")) {
-            sbuf_printf(&sb, "port %"PRIu32": %s (%s, could not retrieve "
-                        "configuration (%s))", p->port_no, p->name, p->type,
-                        err.msg);
-        } else {
-            dp_format_port(p, port_opts_get(&po, p->port_no), &sb);
-        }
+        dp_format_port(p, &sb);
         sbuf_putc(&sb, '\n');
         if (!o->statistics) {
             continue;
@@ -431,7 +339,6 @@ show_text(struct dpif *dpif, const char *name, const struct dp_opts *o,
     }
     fputs(sbuf_str(&sb), stdout);
     sbuf_uninit(&sb);
-    port_opts_free(&po);
     dp_port_names_free(&ports);
     return status;
 }
@@ -439,12 +346,10 @@ show_text(struct dpif *dpif, const char *name, const struct dp_opts *o,
 /* "show" of one datapath, as a member of the "datapaths" array. */
 static int
 show_json(struct dpif *dpif, const char *name, const struct dp_opts *o,
-          struct dp_nl **nl, struct dp_json *j)
+          struct dp_json *j)
 {
     struct dpif_dp_stats st;
     struct dp_port_names ports;
-    struct port_opts po;
-    struct errbuf err;
     int status = WEIR_EXIT_OK;
     int error;
 
@@ -492,20 +397,13 @@ show_json(struct dpif *dpif, const char *name, const struct dp_opts *o,
     if (error) {
         status = dp_fail(name, error);
     }
-    errbuf_clear(&err);
-    if (load_port_opts(nl, name, &po, &err)) {
-        /* As in text, where ovs-dpctl says so in the port's line: the
-         * ports are still listed, without options. */
-        weir_error("%s: could not retrieve port configuration (%s)", name,
-                   err.msg);
-    }
     dp_json_open(j, "ports", '[');
     for (size_t i = 0; i < ports.n; i++) {
         const struct dpif_port *p = &ports.ports[i];
         struct dpif_port_stats ps;
 
         dp_json_open(j, NULL, '{');
-        dp_json_port_members(j, p, port_opts_get(&po, p->port_no));
+        dp_json_port_members(j, p);
         if (o->statistics) {
             error = dpif_port_get_stats(dpif, p->port_no, &ps);
             if (error) {
@@ -531,7 +429,6 @@ show_json(struct dpif *dpif, const char *name, const struct dp_opts *o,
     }
     dp_json_close(j, ']');
     dp_json_close(j, '}');
-    port_opts_free(&po);
     dp_port_names_free(&ports);
     return status;
 }
@@ -540,7 +437,6 @@ static int
 cmd_show(int argc, char *argv[], const struct dp_opts *o)
 {
     struct name_list list = { NULL, 0, 0 };
-    struct dp_nl *nl = NULL;
     struct sbuf sb = SBUF_INIT;
     struct dp_json j;
     int status = WEIR_EXIT_OK;
@@ -568,10 +464,10 @@ cmd_show(int argc, char *argv[], const struct dp_opts *o)
             continue;
         }
         if (o->json) {
-            st = show_json(dpif, name, o, &nl, &j);
+            st = show_json(dpif, name, o, &j);
         } else {
             fflush(stdout);
-            st = show_text(dpif, name, o, &nl);
+            st = show_text(dpif, name, o);
         }
         if (st) {
             status = st;
@@ -584,7 +480,6 @@ cmd_show(int argc, char *argv[], const struct dp_opts *o)
         puts(sbuf_str(&sb));
     }
     sbuf_uninit(&sb);
-    dp_nl_close(nl);
     free(list.names);
     return status;
 }
@@ -643,12 +538,12 @@ cmd_add_dp(int argc, char *argv[], const struct dp_opts *o)
         return WEIR_EXIT_ERROR;
     }
     if (error != -ENODEV) {
-        return is_unreachable(error) ? unreachable(error)
+        return dp_is_unreachable(error) ? dp_unreachable(error)
                                      : dp_fail(argv[0], error);
     }
     error = dpif_open("netlink", name, true, &dpif);
     if (error) {
-        return is_unreachable(error) ? unreachable(error)
+        return dp_is_unreachable(error) ? dp_unreachable(error)
                                      : dp_fail(argv[0], error);
     }
     dpif_close(dpif);

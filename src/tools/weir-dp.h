@@ -14,10 +14,8 @@
  * add-flow, mod-flow, get-flow, del-flow, del-flows, add-flows,
  * mod-flows); weir-dp-filter.c the dump-flows filter; weir-dp-text.c
  * the output forms shared by all of them (statistics, flow lines, port
- * names, JSON); weir-dp-nl.c a minimal netlink client of weird's control
- * socket for what libweir's dpif API does not offer (port options,
- * multicast events); weir-dp-monitor.c the monitor command on top of
- * it.
+ * names, JSON); weir-dp-monitor.c the monitor command (a dpif
+ * monitor).
  *
  * Design
  * ======
@@ -79,6 +77,15 @@ int dp_open(const char *arg, struct dpif **dpifp);
  * the dpif gave no reason), a message that names the control socket
  * instead.  Returns WEIR_EXIT_ERROR. */
 int dp_fail(const char *prefix, int error);
+
+/* Whether 'error', from a call that connects to weird (dpif_open(),
+ * dpif_enumerate(), dpif_monitor_create()), means weird cannot be
+ * reached (no socket, nobody listening, no permission). */
+bool dp_is_unreachable(int error);
+
+/* Prints why weird could not be reached, naming the control socket.
+ * Returns WEIR_EXIT_ERROR. */
+int dp_unreachable(int error);
 
 /* ---- Ports and their names (weir-dp-text.c). ---- */
 
@@ -142,10 +149,9 @@ void dp_names_in_actions(const char *text, const struct dp_port_names *names,
                          struct sbuf *out);
 
 /* Appends "port N: NAME" and, unless the type is "system" with no
- * options, " (TYPE)" or " (TYPE: k=v, k=v)" with the options sorted by
- * key, as ovs-dpctl show does.  'options' is "k=v,k=v" or NULL. */
-void dp_format_port(const struct dpif_port *port, const char *options,
-                    struct sbuf *out);
+ * options, " (TYPE)" or " (TYPE: k=v, k=v)" with the port's options
+ * sorted by key, as ovs-dpctl show does. */
+void dp_format_port(const struct dpif_port *port, struct sbuf *out);
 
 /* Appends " (X.Y KiB)" etc. for 'bytes' >= 1024, as ovs-dpctl show -s. */
 void dp_format_human_size(uint64_t bytes, struct sbuf *out);
@@ -189,8 +195,7 @@ void dp_json_stats(struct dp_json *j, const char *key,
 
 /* Writes the members of a port object (the caller opens and closes it):
  * "port_no", "name", "type", "options" (an object of the "k=v" pairs). */
-void dp_json_port_members(struct dp_json *j, const struct dpif_port *port,
-                          const char *options);
+void dp_json_port_members(struct dp_json *j, const struct dpif_port *port);
 
 /* ---- Key text input (weir-dp-flow.c). ---- */
 
@@ -254,83 +259,5 @@ int dp_cmd_monitor(int argc, char *argv[], const struct dp_opts *o);
 /* Default command of a flow file line without "add", "modify" or
  * "delete". */
 enum { DP_FLOWS_ADD, DP_FLOWS_MOD, DP_FLOWS_DEL };
-
-/* ---- weird's control socket, below the dpif API (weir-dp-nl.c). ---- */
-
-/* A netlink "socket" on weird's control socket. */
-struct dp_nl;
-
-/* Connects to dpif_control_path() and does the HELLO exchange.
- * Returns 0 and '*nlp', or -errno with the reason in 'err'. */
-int dp_nl_open(struct dp_nl **nlp, struct errbuf *err);
-void dp_nl_close(struct dp_nl *nl);
-
-/* The dp_ifindex (struct ovs_header) of datapath 'name'.
- * Returns 0, -ENODEV, or -errno with the reason in 'err'. */
-int dp_nl_dp_ifindex(struct dp_nl *nl, const char *name, uint32_t *ifindex,
-                     struct errbuf *err);
-
-/* What a vport message says, decoded (pointers into the message). */
-struct dp_nl_vport {
-    uint32_t dp_ifindex;
-    struct dpif_port port;      /* name, type (provider if reported),
-                                 * port_no, ifindex. */
-    const char *provider;       /* WEIR_VPORT_OPT_PROVIDER or NULL. */
-    const char *args;           /* WEIR_VPORT_OPT_ARGS or NULL. */
-    bool has_stats;
-    struct dpif_port_stats stats;
-};
-
-/* Calls 'cb' for every vport of datapath 'dp_ifindex'.
- * Returns 0 or -errno with the reason in 'err'. */
-int dp_nl_vport_dump(struct dp_nl *nl, uint32_t dp_ifindex,
-                     void (*cb)(const struct dp_nl_vport *, void *aux),
-                     void *aux, struct errbuf *err);
-
-/* Replaces the options of port 'name' in datapath 'dp_ifindex' with
- * 'provider' (may be NULL) and 'args' (OVS_VPORT_CMD_SET).
- * Returns 0 or -errno with weird's reason in 'err'. */
-int dp_nl_vport_set_options(struct dp_nl *nl, uint32_t dp_ifindex,
-                            const char *name, const char *provider,
-                            const char *args, struct errbuf *err);
-
-/* ---- Monitor support (weir-dp-nl.c). ---- */
-
-enum dp_nl_event_kind {
-    DP_NL_EV_DP,
-    DP_NL_EV_PORT,
-    DP_NL_EV_FLOW,
-    DP_NL_EV_LOST,              /* NLMSG_OVERRUN: events were dropped. */
-};
-
-struct dp_nl_event {
-    enum dp_nl_event_kind kind;
-    uint8_t cmd;                /* OVS_*_CMD_NEW / _DEL / _SET. */
-    uint32_t dp_ifindex;
-    const char *dp_name;        /* DP events: OVS_DP_ATTR_NAME. */
-    struct dp_nl_vport vport;   /* PORT events. */
-    struct dpif_flow flow;      /* FLOW events (pointers into the
-                                 * message). */
-};
-
-/* Joins the multicast groups of ovs_datapath, ovs_vport and ovs_flow.
- * Returns 0 or -errno with the reason in 'err'. */
-int dp_nl_subscribe(struct dp_nl *nl, struct errbuf *err);
-
-/* Calls 'cb' with the name and dp_ifindex of every datapath.  Events
- * that arrive meanwhile are kept for dp_nl_next_event().
- * Returns 0 or -errno with the reason in 'err'. */
-int dp_nl_dp_dump(struct dp_nl *nl,
-                  void (*cb)(const char *name, uint32_t ifindex, void *aux),
-                  void *aux, struct errbuf *err);
-
-/* Waits up to 'timeout_ms' (-1: forever) for the next event and calls
- * 'cb' with it.  Returns 1 after an event, 0 on timeout or EINTR, or
- * -errno (the socket closed: -ECONNRESET) with the reason in 'err'.
- * Messages that are not events are skipped; a malformed event is skipped
- * with a warning on stderr. */
-int dp_nl_next_event(struct dp_nl *nl, int timeout_ms,
-                     void (*cb)(const struct dp_nl_event *, void *aux),
-                     void *aux, struct errbuf *err);
 
 #endif /* tools/weir-dp.h */
