@@ -83,6 +83,7 @@ def main():
     control = os.path.join(work, "weird.sock")
     env = dict(os.environ, WEIR_CONTROL=control)
     daemon = switch = None
+    procs = []
     try:
         ns_a, ns_b = lab.host("da"), lab.host("db")
         ports = [lab.name("sa"), lab.name("sb")]
@@ -109,22 +110,27 @@ def main():
         print(weir("dp", "show", dp, env=env).rstrip())
 
         say("examples/learning-switch %s" % dp)
-        switch = subprocess.Popen(
-            [os.path.join(BUILD, "examples", "learning-switch"), "--idle=30",
-             dp], env=env, stdin=subprocess.DEVNULL)
-        time.sleep(0.5)
+        switch_log = os.path.join(work, "learning-switch.log")
+        with open(switch_log, "w") as out:
+            switch = subprocess.Popen(
+                [os.path.join(BUILD, "examples", "learning-switch"),
+                 "--idle=30", dp], env=env, stdin=subprocess.DEVNULL,
+                stdout=out, stderr=subprocess.STDOUT)
+        if not wait_for(lambda: "running on" in open(switch_log).read()):
+            raise SystemExit("demo: learning-switch did not start")
 
         say("ping 10.99.0.2 from %s" % ns_a)
         ping = lab.ns(ns_a, "ping", "-c", "4", "-i", "0.2", "-W", "2",
                       "10.99.0.2", check=False)
         print(ping.stdout.strip())
-        if ping.returncode:
-            raise SystemExit("demo: ping failed")
+        if " 4 received" not in ping.stdout:
+            raise SystemExit("demo: ping lost packets")
 
         say("TCP: %d MB from %s to %s" % (SIZE >> 20, ns_a, ns_b))
         server = subprocess.Popen(
             ["ip", "netns", "exec", ns_b, sys.executable, "-c", SERVER],
             stdout=subprocess.PIPE, universal_newlines=True)
+        procs.append(server)
         assert server.stdout.readline().strip() == "ready"
         start = time.monotonic()
         lab.ns(ns_a, sys.executable, "-c", CLIENT, str(SIZE), timeout=120)
@@ -139,10 +145,19 @@ def main():
             raise SystemExit("demo: transfer corrupted")
 
         say("weir dp show -s %s" % dp)
-        print(weir("dp", "show", "-s", dp, env=env).rstrip())
+        show = weir("dp", "show", "-s", dp, env=env).rstrip()
+        print(show)
+        hits = int(show.split("lookups: hit:")[1].split()[0])
+        if hits < SIZE // 1500:
+            raise SystemExit("demo: the transfer did not go through the "
+                             "flows (%d hits)" % hits)
         say("weir dp dump-flows %s" % dp)
         print(weir("dp", "dump-flows", dp, env=env).rstrip())
     finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         for proc, sig in ((switch, signal.SIGINT), (daemon, signal.SIGTERM)):
             if proc and proc.poll() is None:
                 proc.send_signal(sig)
@@ -154,6 +169,15 @@ def main():
         lab.close()
     if daemon and daemon.returncode:
         raise SystemExit("demo: weird exited with %d" % daemon.returncode)
+    if switch:
+        with open(switch_log) as f:
+            log = f.read()
+        print("\n== learning-switch output (first lines)")
+        print("\n".join(log.splitlines()[:8]))
+        if switch.returncode or "learning-switch: flow put" in log \
+                or "learning-switch: execute" in log:
+            raise SystemExit("demo: learning-switch failed (exit %d)"
+                             % switch.returncode)
     print("\ndemo: done (learning switch and weird stopped; namespaces, "
           "veths and the datapath removed)")
 
