@@ -119,3 +119,32 @@ def test_ping_learn_flows_expire(setup):
     assert r.returncode == 0, r.stdout
     time.sleep(0.2)
     assert flows(w, dp)
+
+
+def test_port_added_while_flooding(setup):
+    """A host on a port added while a flood flow for its address exists
+    must become reachable: the switch drops its flows on port changes.
+    IPv6 is off in the namespaces, so no chatter of the new host's own
+    teaches the switch its MAC and hides a stale flood flow."""
+    lab, w, dp, ns_a, ns_b, proc = setup
+    for ns in (ns_a, ns_b):
+        lab.ns(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+    ns_c = lab.host("lc")
+    lab.ns(ns_c, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+    port_c = lab.name("pc")
+    lab.veth(port_c, ns_c, "eth0", "10.98.0.3/24")
+    # a pings c before c's port exists: ARP floods, a flood flow appears.
+    pinger = subprocess.Popen(["ip", "netns", "exec", ns_a, "ping", "-i",
+                               "0.2", "-w", "8", "10.98.0.3"],
+                              stdout=subprocess.PIPE,
+                              universal_newlines=True)
+    try:
+        time.sleep(1.0)
+        weir(w, "add-if", dp, port_c + ",type=afpacket")
+        out, _ = pinger.communicate(timeout=20)
+    finally:
+        if pinger.poll() is None:
+            pinger.kill()
+            pinger.wait()
+    received = int(out.split(" received")[0].rsplit(" ", 1)[1])
+    assert received >= 10, out
