@@ -26,17 +26,44 @@
  *     autobind does); weird answers with the id it assigned or an error
  *     (-EADDRINUSE when a chosen id is taken).  Nothing else is sent to a
  *     client before the answer.  With WEIR_HELLO_F_SYNC the client passes
- *     an eventfd (SCM_RIGHTS) on which weird adds 1 each time it has
- *     finished a datagram from the client and the replies it owes for it
- *     are in the socket: a client that must see its replies queued when
- *     its send returns (as with the kernel) waits on that eventfd.
+ *     an eventfd (SCM_RIGHTS) on which weird adds 1 for every datagram it
+ *     reads from the client after HELLO (requests, SOCKOPTs, empty or
+ *     oversized ones alike), once the datagrams it owes for it (replies,
+ *     ACKs, errors, echoes, a dump's first part if there was room for
+ *     it, an NLMSG_OVERRUN) are in the socket.  Only a datagram after
+ *     which weird closes the connection gets none: the socket hangs up
+ *     instead.
  *   - WEIR_NLMSG_SOCKOPT: the client changes an option of its netlink
  *     "socket" (membership, NETLINK_EXT_ACK, ...).  No answer; it takes
  *     effect before weird reads the client's next datagram.
- *   - NLMSG_OVERRUN (from weird): multicast messages or upcalls were
- *     dropped because the client did not read fast enough; a netlink
- *     client reports it as ENOBUFS from its next receive.
+ *   - NLMSG_OVERRUN (from weird): replies, ACKs, multicast messages were
+ *     dropped because they did not fit the client's receive buffer
+ *     (WEIR_SOCK_RCVBUF), as the kernel drops them; a netlink client
+ *     reports it as ENOBUFS from its receive.  It comes where the drop
+ *     happened, after what fitted.
  *
+ * A client that stands in for the kernel behind an unmodified netlink
+ * program (the LD_PRELOAD shim) must follow three rules that the kernel
+ * makes unnecessary (docs/design/control-socket.md, "Clients that stand
+ * in for the kernel"):
+ *
+ *   1. After a send, wait for the datagram's sync signal while polling
+ *      the socket too, and let receives return what is there meanwhile.
+ *      weird writes into the socket only as it has room, so the replies
+ *      to one datagram (up to the receive buffer) may need the client to
+ *      read before the last of them, and the sync, can go in.
+ *   2. A receive that finds the socket empty while a sync is owed waits
+ *      (poll on the socket and the eventfd) instead of failing with
+ *      EAGAIN: the replies are on their way.
+ *   3. A receive that finds the socket empty while a dump is open (its
+ *      NLM_F_DUMP request sent, its NLMSG_DONE or NLMSG_ERROR not yet
+ *      received) waits for weird (poll on the socket) instead of failing
+ *      with EAGAIN.  weird makes a dump's next part once the socket has
+ *      taken the previous ones, where the kernel makes it inside the
+ *      reader's recvmsg(); Open vSwitch's nl_dump_refill() takes EAGAIN
+ *      for the end of the dump.
+ *
+ * and turn each NLMSG_OVERRUN datagram into one ENOBUFS from recv().
  * docs/design/control-socket.md describes the whole exchange.
  *
  * Thread-safety / Ownership
@@ -81,8 +108,17 @@ enum weir_sockopt_op {
     WEIR_SOCK_EXT_ACK = 3,          /* value: 0/1, NETLINK_EXT_ACK. */
     WEIR_SOCK_CAP_ACK = 4,          /* value: 0/1, NETLINK_CAP_ACK. */
     WEIR_SOCK_STRICT_CHK = 5,       /* value: 0/1, NETLINK_GET_STRICT_CHK. */
-    WEIR_SOCK_RCVBUF = 6,           /* value: bytes, SO_RCVBUF(FORCE). */
+    WEIR_SOCK_RCVBUF = 6,           /* value: bytes, SO_RCVBUF(FORCE):
+                                     * taken into [WEIR_SOCK_RCVBUF_MIN,
+                                     * WEIR_SOCK_RCVBUF_MAX]. */
 };
+
+/* Bounds of WEIR_SOCK_RCVBUF, the size that SO_RCVBUF would read back.
+ * The kernel caps SO_RCVBUF at net.core.rmem_max (SO_RCVBUFFORCE goes
+ * past it); weird caps every request at 64 MiB, which is also the most
+ * that weird queues for one connection (plus one 32 KiB dump part). */
+#define WEIR_SOCK_RCVBUF_MIN 2048u
+#define WEIR_SOCK_RCVBUF_MAX (64u << 20)
 
 /* weir extensions inside OVS_VPORT_ATTR_OPTIONS.  A kernel ignores the
  * options of netdev and internal vports, so these never change what a

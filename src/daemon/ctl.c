@@ -35,8 +35,15 @@
  *     processes.
  *   - Empty datagrams.  On SOCK_SEQPACKET, recv() returns 0 both for an
  *     empty datagram and at end of file; poll(POLLRDHUP) tells them
- *     apart.  An empty datagram is ignored (the kernel ignores a datagram
- *     too short for a header).
+ *     apart.  An empty datagram goes to genl like any other, which
+ *     ignores it (the kernel ignores a datagram too short for a header).
+ *   - Sync markers.  Every datagram read after HELLO earns the client
+ *     exactly one sync signal (WEIR_HELLO_F_SYNC) behind the replies it
+ *     caused: genl_conn_input() queues the marker of a datagram it is
+ *     given, and the datagrams this file consumes itself (a SOCKOPT, an
+ *     oversized datagram) get theirs from genl_conn_mark_sync().  Only a
+ *     datagram that closes the connection gets none: the client sees the
+ *     socket hang up instead.
  *   - File descriptors.  Any passed with a datagram other than the HELLO
  *     that asks for WEIR_HELLO_F_SYNC are closed at once.  The sync fd
  *     must be an eventfd (checked through /proc/self/fd): weird writes to
@@ -45,8 +52,9 @@
  *     sends at most CTL_SEND_BATCH; a connection with more to do is
  *     re-activated (event_active()) behind the others.  A connection is
  *     read (and its upcall fd watched) only while everything it was owed
- *     has gone out, so what genl queues for it is bounded by the replies
- *     to one datagram plus one dump part.
+ *     has gone out, so genl's queue holds what one datagram caused: at
+ *     most the connection's receive buffer (genl drops the replies past
+ *     it, as the kernel does) plus one dump part.
  */
 
 #define _GNU_SOURCE             /* struct ucred, accept4(), POLLRDHUP. */
@@ -279,28 +287,11 @@ conn_wake(void *aux)
     event_active(c->ev_flush, EV_TIMEOUT, 0);
 }
 
+/* The callback of ev_flush (activated), ev_write (the socket has room
+ * again) and ev_upcall (upcalls wait in the channels): each time, send
+ * what there is and re-arm. */
 static void
 conn_flush_cb(evutil_socket_t fd, short what, void *aux)
-{
-    struct ctl_conn *c = aux;
-
-    qsbr_online();
-    conn_flush_and_arm(c);
-    qsbr_offline();
-}
-
-static void
-conn_write_cb(evutil_socket_t fd, short what, void *aux)
-{
-    struct ctl_conn *c = aux;
-
-    qsbr_online();
-    conn_flush_and_arm(c);
-    qsbr_offline();
-}
-
-static void
-conn_upcall_cb(evutil_socket_t fd, short what, void *aux)
 {
     struct ctl_conn *c = aux;
 
@@ -446,7 +437,7 @@ conn_hello(struct ctl_conn *c, const uint8_t *buf, size_t len, int *fds,
     int ufd = genl_conn_upcall_fd(c->gc);
     if (ufd >= 0) {
         c->ev_upcall = event_new(c->ctl->base, ufd, EV_READ | EV_PERSIST,
-                                 conn_upcall_cb, c);
+                                 conn_flush_cb, c);
         if (!c->ev_upcall) {
             conn_close(c);
             return false;
@@ -486,6 +477,7 @@ conn_datagram(struct ctl_conn *c, const uint8_t *buf, size_t len)
                     genl_conn_pid(c->gc), so.op, so.value,
                     strerror(-error));
         }
+        genl_conn_mark_sync(c->gc);
         return true;
     }
     if (len >= NLMSG_HDRLEN && nlh->nlmsg_type == WEIR_NLMSG_HELLO) {
@@ -607,9 +599,7 @@ conn_recv_one(struct ctl_conn *c)
         wlog_rl(&rl_proto, "ctl", WLOG_WARN,
                 "pid %u: dropped a %zd-byte datagram (longer than %d)",
                 genl_conn_pid(c->gc), n, CTL_RX_BUF);
-        return CTL_RECV_DONE;
-    }
-    if (n == 0) {
+        genl_conn_mark_sync(c->gc);
         return CTL_RECV_DONE;
     }
     return conn_datagram(c, ctl->rx, (size_t) n) ? CTL_RECV_DONE
@@ -661,7 +651,7 @@ ctl_accept_one(struct ctl_server *ctl, int fd)
     }
     c->ev_read = event_new(ctl->base, fd, EV_READ | EV_PERSIST, conn_read_cb,
                            c);
-    c->ev_write = event_new(ctl->base, fd, EV_WRITE, conn_write_cb, c);
+    c->ev_write = event_new(ctl->base, fd, EV_WRITE, conn_flush_cb, c);
     c->ev_flush = event_new(ctl->base, -1, 0, conn_flush_cb, c);
     if (!c->ev_read || !c->ev_write || !c->ev_flush
         || event_add(c->ev_read, NULL)) {

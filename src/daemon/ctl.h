@@ -18,9 +18,13 @@
  * genl_conn_output() has goes out with non-blocking sends: when the
  * socket is full the connection waits for EV_WRITE and stops taking
  * upcalls; a client that sends while its replies back up is not read
- * until they drain (the queue cannot grow without bound).  A connection
- * that breaks the transport rules (no HELLO first, a truncated
- * datagram header) is closed.
+ * until they drain, and the replies to one datagram are bounded by the
+ * connection's receive buffer (genl drops the rest, reported with
+ * NLMSG_OVERRUN), so the queue cannot grow without bound.  Every datagram
+ * after HELLO earns exactly one sync signal (WEIR_HELLO_F_SYNC) once its
+ * replies are in the socket.  A connection that breaks the transport
+ * rules (no HELLO first, a malformed SOCKOPT, a second HELLO) is
+ * closed.
  *
  * ctl_thread_start() runs a whole server (genl + control socket + event
  * loop) on a thread of its own, for tests and benchmarks.

@@ -4,12 +4,14 @@
  * serves the socket, the state file and signals.  man/weird.8 is the
  * user's documentation; this is the order of things:
  *
- *   start:    options; refuse a pidfile naming a live weird; --detach
- *             forks (the parent waits on a pipe); log file; event loop
- *             and signal events; genl server; control socket listening
- *             (its lock taken); datapaths and ports re-created from the
- *             state file; pidfile written; the parent told "ready" (it
- *             exits 0) and stdio moved to /dev/null.
+ *   start:    fds 0-2 opened on /dev/null if closed; options; refuse a
+ *             pidfile naming a live weird; --detach forks (the parent
+ *             waits on a pipe); log file; the open files limit raised to
+ *             its hard limit; event loop and signal events; genl server;
+ *             control socket listening (its lock taken); datapaths and
+ *             ports re-created from the state file; pidfile written; the
+ *             parent told "ready" (it exits 0) and stdio moved to
+ *             /dev/null.
  *   run:      libevent; SIGHUP reopens the log file.
  *   SIGTERM,  stop accepting and close clients, write a pending state,
  *   SIGINT:   stop recording it, destroy the genl server (datapaths,
@@ -37,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -423,6 +426,51 @@ detach_finish(struct weird *w)
     w->ready_fd = -1;
 }
 
+/* ---- Start-up chores. ---- */
+
+/* Makes sure that fds 0, 1 and 2 are open (on /dev/null when they were
+ * not): started with one of them closed, weird would otherwise get it for
+ * its log file or a socket, and detach_finish() would put /dev/null over
+ * it.  Returns false if /dev/null cannot be opened. */
+static bool
+stdio_ensure_open(void)
+{
+    for (;;) {
+        int fd = open("/dev/null", O_RDWR);
+
+        if (fd < 0) {
+            return false;
+        }
+        if (fd > STDERR_FILENO) {
+            close(fd);
+            return true;
+        }
+    }
+}
+
+/* Raises the soft limit on open files to the hard limit: each client
+ * costs weird a socket, an epoll fd and an eventfd per datapath. */
+static void
+nofile_raise(void)
+{
+    struct rlimit rl;
+    rlim_t old;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max) {
+        return;
+    }
+    old = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl)) {
+        wlog("weird", WLOG_DBG, "cannot raise the open files limit from "
+             "%llu to %llu: %s", (unsigned long long) old,
+             (unsigned long long) rl.rlim_max, strerror(errno));
+        return;
+    }
+    wlog("weird", WLOG_DBG, "open files limit raised from %llu to %llu",
+         (unsigned long long) old, (unsigned long long) rl.rlim_max);
+}
+
 /* ---- Signals. ---- */
 
 static void
@@ -583,6 +631,10 @@ main(int argc, char *argv[])
     struct weird w;
     int status = 0;
 
+    /* First of all: nothing of weird's may land on fds 0-2. */
+    if (!stdio_ensure_open()) {
+        return 1;
+    }
     memset(&w, 0, sizeof w);
     w.ready_fd = -1;
     parse_options(argc, argv, &w.opts);
@@ -621,6 +673,7 @@ main(int argc, char *argv[])
         wlog_set_stderr(false);
     }
 
+    nofile_raise();
     qsbr_register();
     if (weird_start(&w)) {
         weird_stop(&w);

@@ -14,11 +14,8 @@
  * local port (6.1 added it).  weird takes 0 ("any") and refuses another
  * value with -EOPNOTSUPP: a TAP device's ifindex is the kernel's choice.
  *
- * The two 64-bit statistics go through genl_dp_put_64bit(), which does
- * what the kernel's nla_put_64bit() does: an empty OVS_DP_ATTR_PAD first
- * when the value would otherwise not be 8-byte aligned, but only on
- * architectures without efficient unaligned access, so never on x86-64
- * or arm64 (where the kernel never pads either).
+ * The two 64-bit statistics go through genl_put_64bit(), padded with
+ * OVS_DP_ATTR_PAD where the kernel pads (never on x86-64 or arm64).
  *
  * Checks the kernel makes in its attribute policy that the core's policy
  * kinds cannot express (ranges) are made by genl_dp_check_policy() before
@@ -47,23 +44,10 @@
  * PCPU_MIN_UNIT_SIZE (32 KiB) over the 8-byte struct mask_cache_entry. */
 #define GENL_DP_MASKS_CACHE_MAX 4096u
 
-/* The size a new datapath's masks cache has in the kernel
- * (MC_DEFAULT_HASH_ENTRIES). */
-#define GENL_DP_MASKS_CACHE_DEFAULT 256u
-
 /* User features weird accepts: what ovs_dp_change() accepts, less
  * OVS_DP_F_TC_RECIRC_SHARING (no TC offload here). */
 #define GENL_DP_FEATURES (OVS_DP_F_UNALIGNED | OVS_DP_F_VPORT_PIDS \
                           | OVS_DP_F_DISPATCH_UPCALL_PER_CPU)
-
-/* Whether the kernel would pad 64-bit attributes on this architecture
- * (it does only where CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS is unset). */
-#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) \
-    || defined(__powerpc64__) || defined(__s390x__)
-#define GENL_DP_PAD_64BIT 0
-#else
-#define GENL_DP_PAD_64BIT 1
-#endif
 
 static const struct genl_policy genl_dp_policy[OVS_DP_ATTR_MAX + 1] = {
     [OVS_DP_ATTR_NAME] = { GENL_ATTR_STRING, IFNAMSIZ },
@@ -74,24 +58,6 @@ static const struct genl_policy genl_dp_policy[OVS_DP_ATTR_MAX + 1] = {
 };
 
 /* ---- Replies. ---- */
-
-/* Appends attribute 'type' with the 'len' bytes of 'data' as the kernel's
- * nla_put_64bit() does.  Returns false if it does not fit. */
-static bool
-genl_dp_put_64bit(struct genl_msgbuf *mb, struct nlmsghdr *nlh,
-                  uint16_t type, size_t len, const void *data)
-{
-    if (GENL_DP_PAD_64BIT) {
-        uintptr_t tail = (uintptr_t) mnl_nlmsg_get_payload_tail(nlh);
-
-        if (tail % 8 == 0
-            && !mnl_attr_put_check(nlh, genl_msg_room(mb, nlh),
-                                   OVS_DP_ATTR_PAD, 0, NULL)) {
-            return false;
-        }
-    }
-    return mnl_attr_put_check(nlh, genl_msg_room(mb, nlh), type, len, data);
-}
 
 /* Appends the kernel's ovs_dp_cmd_fill_info() message for 'gdp' to 'mb'.
  * Returns 0, or -EMSGSIZE ('mb' unchanged). */
@@ -135,9 +101,11 @@ genl_dp_fill(struct genl_msgbuf *mb, const struct genl_dp *gdp,
 
     if (!mnl_attr_put_strz_check(nlh, genl_msg_room(mb, nlh),
                                  OVS_DP_ATTR_NAME, gdp->name)
-        || !genl_dp_put_64bit(mb, nlh, OVS_DP_ATTR_STATS, sizeof st, &st)
-        || !genl_dp_put_64bit(mb, nlh, OVS_DP_ATTR_MEGAFLOW_STATS,
-                              sizeof mf, &mf)
+        || !genl_put_64bit(nlh, genl_msg_room(mb, nlh), OVS_DP_ATTR_STATS,
+                           sizeof st, &st, OVS_DP_ATTR_PAD)
+        || !genl_put_64bit(nlh, genl_msg_room(mb, nlh),
+                           OVS_DP_ATTR_MEGAFLOW_STATS, sizeof mf, &mf,
+                           OVS_DP_ATTR_PAD)
         || !mnl_attr_put_u32_check(nlh, genl_msg_room(mb, nlh),
                                    OVS_DP_ATTR_USER_FEATURES, features)
         || !mnl_attr_put_u32_check(nlh, genl_msg_room(mb, nlh),
@@ -225,6 +193,21 @@ genl_dp_lookup(struct genl_req *req)
         }
     }
     return gdp;
+}
+
+/* The start of DEL, GET and SET: the policy's range checks, then the
+ * datapath the request names.  Returns 0 with '*gdpp', -ERANGE or -ENODEV
+ * (the reason in 'req'). */
+static int
+genl_dp_find(struct genl_req *req, struct genl_dp **gdpp)
+{
+    int error = genl_dp_check_policy(req);
+
+    if (error) {
+        return error;
+    }
+    *gdpp = genl_dp_lookup(req);
+    return *gdpp ? 0 : -ENODEV;
 }
 
 /* What ovs_dp_change() would change, checked before anything is. */
@@ -347,6 +330,26 @@ genl_dp_notify(struct genl_req *req, struct genl_msgbuf *mb)
     genl_msgbuf_uninit(mb);
 }
 
+/* Notifies command 'cmd' (NEW or SET) of 'gdp' as it is now, building the
+ * message only when someone will read it.  Returns 0 or the reply's
+ * error. */
+static int
+genl_dp_notify_now(struct genl_req *req, const struct genl_dp *gdp,
+                   uint8_t cmd)
+{
+    struct genl_msgbuf mb;
+    int error;
+
+    if (!genl_must_notify(req, &genl_dp_family)) {
+        return 0;
+    }
+    error = genl_dp_reply(req, gdp, cmd, &mb);
+    if (!error) {
+        genl_dp_notify(req, &mb);
+    }
+    return error;
+}
+
 static int
 genl_dp_cmd_new(struct genl_req *req)
 {
@@ -356,7 +359,6 @@ genl_dp_cmd_new(struct genl_req *req)
     uint32_t local_pids[DP_UPCALL_PIDS_MAX];
     struct genl_dp_change ch;
     size_t n_local_pids;
-    struct genl_msgbuf mb;
     struct genl_dp *gdp;
     int error;
 
@@ -422,9 +424,6 @@ genl_dp_cmd_new(struct genl_req *req)
         return error;
     }
 
-    if (!ch.has_cache_size) {
-        gdp->masks_cache_size = GENL_DP_MASKS_CACHE_DEFAULT;
-    }
     error = genl_dp_change_apply(req, gdp, &ch, false);
     if (!error && n_local_pids > 1) {
         error = dp_port_set_upcall_pids(gdp->dp, DP_LOCAL_PORT, local_pids,
@@ -441,14 +440,7 @@ genl_dp_cmd_new(struct genl_req *req)
     }
 
     genl_changed(req->srv);
-    if (genl_must_notify(req, &genl_dp_family)) {
-        error = genl_dp_reply(req, gdp, OVS_DP_CMD_NEW, &mb);
-        if (error) {
-            return error;
-        }
-        genl_dp_notify(req, &mb);
-    }
-    return 0;
+    return genl_dp_notify_now(req, gdp, OVS_DP_CMD_NEW);
 }
 
 static int
@@ -459,13 +451,9 @@ genl_dp_cmd_del(struct genl_req *req)
     bool notify;
     int error;
 
-    error = genl_dp_check_policy(req);
+    error = genl_dp_find(req, &gdp);
     if (error) {
         return error;
-    }
-    gdp = genl_dp_lookup(req);
-    if (!gdp) {
-        return -ENODEV;
     }
 
     /* The reply describes the datapath as it was. */
@@ -488,17 +476,12 @@ static int
 genl_dp_cmd_set(struct genl_req *req)
 {
     struct genl_dp_change ch;
-    struct genl_msgbuf mb;
     struct genl_dp *gdp;
     int error;
 
-    error = genl_dp_check_policy(req);
+    error = genl_dp_find(req, &gdp);
     if (error) {
         return error;
-    }
-    gdp = genl_dp_lookup(req);
-    if (!gdp) {
-        return -ENODEV;
     }
     error = genl_dp_change_parse(req, gdp->masks_cache_size, &ch);
     if (error) {
@@ -509,15 +492,7 @@ genl_dp_cmd_set(struct genl_req *req)
     if (error) {
         return error;
     }
-
-    if (genl_must_notify(req, &genl_dp_family)) {
-        error = genl_dp_reply(req, gdp, OVS_DP_CMD_SET, &mb);
-        if (error) {
-            return error;
-        }
-        genl_dp_notify(req, &mb);
-    }
-    return 0;
+    return genl_dp_notify_now(req, gdp, OVS_DP_CMD_SET);
 }
 
 static int
@@ -527,13 +502,9 @@ genl_dp_cmd_get(struct genl_req *req)
     struct genl_dp *gdp;
     int error;
 
-    error = genl_dp_check_policy(req);
+    error = genl_dp_find(req, &gdp);
     if (error) {
         return error;
-    }
-    gdp = genl_dp_lookup(req);
-    if (!gdp) {
-        return -ENODEV;
     }
     error = genl_dp_reply(req, gdp, OVS_DP_CMD_GET, &mb);
     if (error) {

@@ -40,8 +40,9 @@
  * if it has one, else KEY, its unmasked key), KEY again as the masked key
  * for a flow with UFID unless OVS_UFID_F_OMIT_KEY, MASK unless _OMIT_MASK,
  * USED, STATS and TCP_FLAGS when nonzero, ACTIONS unless _OMIT_ACTIONS.
- * Nests carry no NLA_F_NESTED flag (the kernel's nla_nest_start_noflag())
- * and 64-bit values no PAD attribute (x86: efficient unaligned access).
+ * Nests carry no NLA_F_NESTED flag (the kernel's nla_nest_start_noflag());
+ * USED and STATS go through genl_put_64bit(), padded with
+ * OVS_FLOW_ATTR_PAD where the kernel pads (never on x86-64 or arm64).
  * The mask is written in the shape of the masked key, as the kernel's
  * ovs_nla_put_mask() writes it with the flow's (masked) key.  NEW, SET and
  * DEL build a message only when someone will read it (genl_must_notify():
@@ -333,8 +334,9 @@ static bool
 flow_put_stats(struct nlmsghdr *nlh, size_t room,
                const struct dp_flow_stats *s)
 {
-    if (s->used_ms && !mnl_attr_put_u64_check(nlh, room, OVS_FLOW_ATTR_USED,
-                                              s->used_ms)) {
+    if (s->used_ms && !genl_put_64bit(nlh, room, OVS_FLOW_ATTR_USED,
+                                      sizeof s->used_ms, &s->used_ms,
+                                      OVS_FLOW_ATTR_PAD)) {
         return false;
     }
     if (s->n_packets) {
@@ -343,8 +345,8 @@ flow_put_stats(struct nlmsghdr *nlh, size_t room,
             .n_bytes = s->n_bytes,
         };
 
-        if (!mnl_attr_put_check(nlh, room, OVS_FLOW_ATTR_STATS, sizeof st,
-                                &st)) {
+        if (!genl_put_64bit(nlh, room, OVS_FLOW_ATTR_STATS, sizeof st, &st,
+                            OVS_FLOW_ATTR_PAD)) {
             return false;
         }
     }
@@ -464,6 +466,50 @@ flow_dp_error(struct genl_req *req, int error)
     }
 }
 
+/* The end of NEW and SET, once the request is checked: the reply buffer
+ * when someone will read the notification (allocated first, as the
+ * kernel's ovs_flow_cmd_alloc_info(), so that -ENOMEM changes nothing),
+ * the datapath, the change ('excl' for NEW), the notification.  'dreq'
+ * is complete but for its datapath flags; 'ufid_flags' are the request's.
+ * Returns 0 or -errno. */
+static int
+flow_change(struct genl_req *req, uint8_t cmd, struct dp_flow_req *dreq,
+            unsigned int excl, uint32_t ufid_flags)
+{
+    bool notify = genl_must_notify(req, &genl_flow_family);
+    struct dp_flow_info info;
+    struct genl_msgbuf mb;
+    struct genl_dp *gdp;
+    int error;
+
+    if (notify && genl_msgbuf_init(&mb, GENL_REPLY_SIZE)) {
+        errbuf_set(req->err, "out of memory for the reply");
+        return -ENOMEM;
+    }
+    gdp = flow_dp(req);
+    dreq->ufid_flags = flow_dp_flags(ufid_flags);
+    if (!gdp) {
+        error = -ENODEV;
+    } else if (cmd == OVS_FLOW_CMD_NEW) {
+        error = dp_flow_new(gdp->dp, dreq, excl, notify ? &info : NULL,
+                            req->err);
+    } else {
+        error = dp_flow_set(gdp->dp, dreq, notify ? &info : NULL, req->err);
+    }
+    if (error < 0) {
+        flow_dp_error(req, error);
+    } else {
+        error = 0;
+        if (notify) {
+            flow_notify(req, &mb, cmd, ufid_flags, &info);
+        }
+    }
+    if (notify) {
+        genl_msgbuf_uninit(&mb);
+    }
+    return error;
+}
+
 /* OVS_FLOW_CMD_NEW (ovs_flow_cmd_new()). */
 static int
 flow_cmd_new(struct genl_req *req)
@@ -472,12 +518,7 @@ flow_cmd_new(struct genl_req *req)
     struct flow_args args;
     struct flow_key key;
     struct flow_mask mask;
-    struct dp_flow_info info;
     struct dp_flow_req dreq;
-    struct genl_msgbuf mb;
-    struct genl_dp *gdp;
-    unsigned int excl;
-    bool notify;
     int error;
 
     error = flow_start(req, &args);
@@ -501,17 +542,6 @@ flow_cmd_new(struct genl_req *req)
         return error;
     }
 
-    notify = genl_must_notify(req, &genl_flow_family);
-    if (notify && genl_msgbuf_init(&mb, GENL_REPLY_SIZE)) {
-        errbuf_set(req->err, "out of memory for the reply");
-        return -ENOMEM;
-    }
-    gdp = flow_dp(req);
-    if (!gdp) {
-        error = -ENODEV;
-        goto out;
-    }
-
     memset(&dreq, 0, sizeof dreq);
     dreq.key = &key;
     dreq.mask = req->tb[OVS_FLOW_ATTR_MASK] ? &mask : NULL;
@@ -519,25 +549,9 @@ flow_cmd_new(struct genl_req *req)
     dreq.actions = mnl_attr_get_payload(acts);
     dreq.actions_len = mnl_attr_get_payload_len(acts);
     dreq.has_actions = true;
-    dreq.ufid_flags = flow_dp_flags(args.ufid_flags);
-    excl = req->nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL)
-           ? DP_FLOW_EXCL : 0;
-    error = dp_flow_new(gdp->dp, &dreq, excl, notify ? &info : NULL,
-                        req->err);
-    if (error < 0) {
-        flow_dp_error(req, error);
-        goto out;
-    }
-    error = 0;
-    if (notify) {
-        flow_notify(req, &mb, OVS_FLOW_CMD_NEW, args.ufid_flags, &info);
-    }
-
-out:
-    if (notify) {
-        genl_msgbuf_uninit(&mb);
-    }
-    return error;
+    return flow_change(req, OVS_FLOW_CMD_NEW, &dreq,
+                       req->nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL)
+                       ? DP_FLOW_EXCL : 0, args.ufid_flags);
 }
 
 /* OVS_FLOW_CMD_SET (ovs_flow_cmd_set()). */
@@ -549,11 +563,7 @@ flow_cmd_set(struct genl_req *req)
     struct flow_args args;
     struct flow_key key;
     struct flow_mask mask;
-    struct dp_flow_info info;
     struct dp_flow_req dreq;
-    struct genl_msgbuf mb;
-    struct genl_dp *gdp;
-    bool notify;
     int error;
 
     error = flow_start(req, &args);
@@ -583,17 +593,6 @@ flow_cmd_set(struct genl_req *req)
         }
     }
 
-    notify = genl_must_notify(req, &genl_flow_family);
-    if (notify && genl_msgbuf_init(&mb, GENL_REPLY_SIZE)) {
-        errbuf_set(req->err, "out of memory for the reply");
-        return -ENOMEM;
-    }
-    gdp = flow_dp(req);
-    if (!gdp) {
-        error = -ENODEV;
-        goto out;
-    }
-
     memset(&dreq, 0, sizeof dreq);
     dreq.key = ka ? &key : NULL;
     dreq.ufid = args.has_ufid ? &args.ufid : NULL;
@@ -603,22 +602,7 @@ flow_cmd_set(struct genl_req *req)
         dreq.has_actions = true;
     }
     dreq.clear = req->tb[OVS_FLOW_ATTR_CLEAR] != NULL;
-    dreq.ufid_flags = flow_dp_flags(args.ufid_flags);
-    error = dp_flow_set(gdp->dp, &dreq, notify ? &info : NULL, req->err);
-    if (error < 0) {
-        flow_dp_error(req, error);
-        goto out;
-    }
-    error = 0;
-    if (notify) {
-        flow_notify(req, &mb, OVS_FLOW_CMD_SET, args.ufid_flags, &info);
-    }
-
-out:
-    if (notify) {
-        genl_msgbuf_uninit(&mb);
-    }
-    return error;
+    return flow_change(req, OVS_FLOW_CMD_SET, &dreq, 0, args.ufid_flags);
 }
 
 /* OVS_FLOW_CMD_GET of one flow (ovs_flow_cmd_get()). */
@@ -786,7 +770,7 @@ static const struct genl_op flow_ops[] = {
     { .cmd = OVS_FLOW_CMD_NEW, .admin = true, .doit = flow_cmd_new },
     { .cmd = OVS_FLOW_CMD_DEL, .admin = true, .doit = flow_cmd_del },
     { .cmd = OVS_FLOW_CMD_GET, .admin = false, .doit = flow_cmd_get,
-      .dumpit = flow_cmd_dump },
+      .dumpit = flow_cmd_dump, .dump_attrs = true },
     { .cmd = OVS_FLOW_CMD_SET, .admin = true, .doit = flow_cmd_set },
 };
 

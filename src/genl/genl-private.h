@@ -3,8 +3,9 @@
 #define WEIR_GENL_GENL_PRIVATE_H 1
 
 /* Inside src/genl: how the core (genl.c: connections, dispatch, errors,
- * dumps, multicast, the datapath registry) and the families (genl-ctrl.c,
- * genl-dp.c, genl-vport.c, genl-flow.c, genl-packet.c) fit together.
+ * dumps, multicast, upcall delivery), the datapath registry
+ * (genl-registry.c) and the families (genl-ctrl.c, genl-dp.c,
+ * genl-vport.c, genl-flow.c, genl-packet.c) fit together.
  *
  * A family is a table: name, id, version, header size, attribute policy,
  * commands, multicast group.  The core parses each request (nlmsghdr,
@@ -84,6 +85,17 @@ size_t genl_msg_room(const struct genl_msgbuf *mb,
 void genl_msg_end(struct genl_msgbuf *mb, struct nlmsghdr *nlh);
 void genl_msg_cancel(struct genl_msgbuf *mb, struct nlmsghdr *nlh);
 
+/* Appends attribute 'type' with the 'len' bytes of 'data' (a 64-bit value
+ * or a struct of them) to 'nlh', whose buffer is 'room' bytes, as the
+ * kernel's nla_put_64bit() does: first an empty attribute 'pad_type'
+ * (the family's *_ATTR_PAD) when the value would otherwise not be 8-byte
+ * aligned, but only on architectures without efficient unaligned access,
+ * so never on x86-64 or arm64 (where the kernel never pads either).
+ * Returns false if it does not fit (then the caller cancels the
+ * message). */
+bool genl_put_64bit(struct nlmsghdr *nlh, size_t room, uint16_t type,
+                    size_t len, const void *data, uint16_t pad_type);
+
 /* ---- Requests and families. ---- */
 
 #define GENL_MAX_ATTR 32        /* Highest attribute type of any family. */
@@ -128,6 +140,13 @@ struct genl_policy {
 struct genl_op {
     uint8_t cmd;
     bool admin;                 /* GENL_ADMIN_PERM (reported by nlctrl). */
+    bool dump_attrs;            /* The dumpit reads the request's
+                                 * attributes: the core parses them for
+                                 * every part, and a policy violation ends
+                                 * the dump (the kernel's ovs_flow dump
+                                 * parses its own).  Else, as the kernel's
+                                 * GENL_DONT_VALIDATE_DUMP, they are
+                                 * neither checked nor in 'req->tb'. */
     /* Handles a request.  Returns 0 (ACK if NLM_F_ACK) or -errno. */
     int (*doit)(struct genl_req *req);
     /* Appends the next entries of a dump to 'out' (one datagram), each
@@ -171,8 +190,10 @@ extern const struct genl_family *genl_test_family;
 
 /* ---- Delivery. ---- */
 
-/* Queues the datagram in 'mb' for 'conn' (a reply: never dropped) and
- * empties 'mb'. */
+/* Queues the datagram in 'mb' (a reply) for 'conn' and empties 'mb'.  As
+ * the kernel's netlink_unicast() from a family, it counts against the
+ * connection's receive buffer: when it does not fit, it is dropped and
+ * the connection reads NLMSG_OVERRUN (genl.c essay). */
 void genl_unicast(struct genl_conn *conn, struct genl_msgbuf *mb);
 
 /* True if a reply to 'req' must be built for notification: NLM_F_ECHO, or
@@ -182,8 +203,8 @@ bool genl_must_notify(const struct genl_req *req,
 
 /* Sends the datagram in 'mb' (a NEW/DEL/SET reply) as the kernel's
  * genl_notify(): to the family's group members (but the requester when
- * it asked for NLM_F_ECHO) and, with NLM_F_ECHO, to the requester.
- * Empties 'mb'. */
+ * it asked for NLM_F_ECHO) and, with NLM_F_ECHO, to the requester (as a
+ * reply: see genl_unicast()).  Empties 'mb'. */
 void genl_notify(struct genl_req *req, const struct genl_family *fam,
                  struct genl_msgbuf *mb);
 
@@ -192,7 +213,11 @@ void genl_notify(struct genl_req *req, const struct genl_family *fam,
 void genl_multicast(struct genl_server *srv, const struct genl_family *fam,
                     struct genl_msgbuf *mb);
 
-/* ---- Datapaths. ---- */
+/* ---- Datapaths (genl-registry.c). ---- */
+
+/* The size of a new datapath's masks cache (the kernel's
+ * MC_DEFAULT_HASH_ENTRIES). */
+#define GENL_MASKS_CACHE_DEFAULT 256u
 
 /* What weird remembers of a vport beyond the datapath engine. */
 struct genl_vport {
@@ -210,7 +235,8 @@ struct genl_dp {
     char name[DP_NAME_MAX];
     uint32_t ifindex;           /* ovs_header dp_ifindex: the local
                                  * port's device, or made up. */
-    uint32_t masks_cache_size;  /* OVS_DP_ATTR_MASKS_CACHE_SIZE. */
+    uint32_t masks_cache_size;  /* OVS_DP_ATTR_MASKS_CACHE_SIZE;
+                                 * GENL_MASKS_CACHE_DEFAULT at first. */
     struct genl_vport *vports;  /* Sorted by port_no. */
     size_t n_vports;
     struct dp_thread *exec_thr; /* genl-packet.c: runs OVS_PACKET_CMD_
@@ -220,6 +246,26 @@ struct genl_dp {
                                  * server's thread) before dp_destroy(). */
     struct genl_dp *next;       /* Server's list, in creation order. */
 };
+
+/* The server's datapaths.  Only genl-registry.c touches the members;
+ * the server holds one (genl_server_registry()). */
+struct genl_registry {
+    struct genl_dp *dps;        /* In creation order. */
+    uint32_t next_ifindex;      /* Next made-up dp_ifindex. */
+};
+
+/* Makes 'reg' empty. */
+void genl_registry_init(struct genl_registry *reg);
+
+/* genl.c: the registry of 'srv'. */
+struct genl_registry *genl_server_registry(struct genl_server *srv);
+
+/* genl.c: opens an upcall channel in 'gdp' for every bound connection
+ * (after 'gdp' joined the registry) / closes every connection's channel in
+ * 'gdp' (after it left it; its upcalls are lost). */
+void genl_conns_dp_added(struct genl_server *srv, struct genl_dp *gdp);
+void genl_conns_dp_removed(struct genl_server *srv,
+                           const struct genl_dp *gdp);
 
 struct genl_dp *genl_dp_by_ifindex(struct genl_server *srv, uint32_t ifindex);
 struct genl_dp *genl_dp_by_name(struct genl_server *srv, const char *name);
@@ -236,7 +282,8 @@ int genl_dp_create(struct genl_server *srv, const char *name,
                    uint32_t features, uint32_t upcall_pid,
                    struct genl_dp **gdpp, struct errbuf *err);
 
-/* Destroys 'gdp' with its ports, flows and threads. */
+/* Destroys 'gdp' with its ports, flows, threads and the connections'
+ * channels in it.  NULL is a no-op. */
 void genl_dp_destroy(struct genl_server *srv, struct genl_dp *gdp);
 
 /* Finds the vport record of 'port_no' in 'gdp', or NULL. */

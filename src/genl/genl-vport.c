@@ -50,14 +50,6 @@
 #define GENL_VPORT_UPCALL_ATTR_SUCCESS 0
 #define GENL_VPORT_UPCALL_ATTR_FAIL 1
 
-/* As in genl-dp.c: whether the kernel pads 64-bit attributes here. */
-#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) \
-    || defined(__powerpc64__) || defined(__s390x__)
-#define GENL_VPORT_PAD_64BIT 0
-#else
-#define GENL_VPORT_PAD_64BIT 1
-#endif
-
 static const struct genl_policy genl_vport_policy[GENL_VPORT_ATTR_MAX + 1] = {
     [OVS_VPORT_ATTR_PORT_NO] = { GENL_ATTR_U32, 0 },
     [OVS_VPORT_ATTR_TYPE] = { GENL_ATTR_U32, 0 },
@@ -253,25 +245,6 @@ genl_vport_forget(struct genl_dp *gdp, uint32_t port_no)
 
 /* ---- Replies. ---- */
 
-/* Appends attribute 'type' with the 'len' bytes of 'data' as the kernel's
- * nla_put_64bit() does (see genl-dp.c), padding with OVS_VPORT_ATTR_PAD.
- * Returns false if it does not fit. */
-static bool
-genl_vport_put_64bit(struct genl_msgbuf *mb, struct nlmsghdr *nlh,
-                     uint16_t type, size_t len, const void *data)
-{
-    if (GENL_VPORT_PAD_64BIT) {
-        uintptr_t tail = (uintptr_t) mnl_nlmsg_get_payload_tail(nlh);
-
-        if (tail % 8 == 0
-            && !mnl_attr_put_check(nlh, genl_msg_room(mb, nlh),
-                                   OVS_VPORT_ATTR_PAD, 0, NULL)) {
-            return false;
-        }
-    }
-    return mnl_attr_put_check(nlh, genl_msg_room(mb, nlh), type, len, data);
-}
-
 /* Appends the UPCALL_STATS nest.  Returns false if it does not fit. */
 static bool
 genl_vport_put_upcall_stats(struct genl_msgbuf *mb, struct nlmsghdr *nlh,
@@ -284,10 +257,13 @@ genl_vport_put_upcall_stats(struct genl_msgbuf *mb, struct nlmsghdr *nlh,
     if (!nest) {
         return false;
     }
-    if (!genl_vport_put_64bit(mb, nlh, GENL_VPORT_UPCALL_ATTR_SUCCESS,
-                              sizeof success, &success)
-        || !genl_vport_put_64bit(mb, nlh, GENL_VPORT_UPCALL_ATTR_FAIL,
-                                 sizeof fail, &fail)) {
+    /* The kernel pads these with OVS_VPORT_ATTR_PAD too. */
+    if (!genl_put_64bit(nlh, genl_msg_room(mb, nlh),
+                        GENL_VPORT_UPCALL_ATTR_SUCCESS, sizeof success,
+                        &success, OVS_VPORT_ATTR_PAD)
+        || !genl_put_64bit(nlh, genl_msg_room(mb, nlh),
+                           GENL_VPORT_UPCALL_ATTR_FAIL, sizeof fail, &fail,
+                           OVS_VPORT_ATTR_PAD)) {
         mnl_attr_nest_cancel(nlh, nest);
         return false;
     }
@@ -400,8 +376,8 @@ genl_vport_fill(struct genl_msgbuf *mb, struct genl_dp *gdp,
                                     OVS_VPORT_ATTR_NAME, port->name)
         || !mnl_attr_put_u32_check(nlh, genl_msg_room(mb, nlh),
                                    OVS_VPORT_ATTR_IFINDEX, ifindex)
-        || !genl_vport_put_64bit(mb, nlh, OVS_VPORT_ATTR_STATS, sizeof vs,
-                                 &vs)
+        || !genl_put_64bit(nlh, genl_msg_room(mb, nlh), OVS_VPORT_ATTR_STATS,
+                           sizeof vs, &vs, OVS_VPORT_ATTR_PAD)
         || !genl_vport_put_upcall_stats(mb, nlh, success, fail)
         || !mnl_attr_put_check(nlh, genl_msg_room(mb, nlh),
                                OVS_VPORT_ATTR_UPCALL_PID,
@@ -443,6 +419,26 @@ genl_vport_notify(struct genl_req *req, struct genl_msgbuf *mb)
 {
     genl_notify(req, &genl_vport_family, mb);
     genl_msgbuf_uninit(mb);
+}
+
+/* Notifies command 'cmd' (NEW or SET) of port 'port_no' of 'gdp' as it is
+ * now, building the message only when someone will read it.  Returns 0
+ * or the reply's error. */
+static int
+genl_vport_notify_now(struct genl_req *req, struct genl_dp *gdp,
+                      uint32_t port_no, uint8_t cmd)
+{
+    struct genl_msgbuf mb;
+    int error;
+
+    if (!genl_must_notify(req, &genl_vport_family)) {
+        return 0;
+    }
+    error = genl_vport_reply(req, gdp, port_no, cmd, &mb);
+    if (!error) {
+        genl_vport_notify(req, &mb);
+    }
+    return error;
 }
 
 /* ---- Requests. ---- */
@@ -677,7 +673,6 @@ genl_vport_cmd_new(struct genl_req *req)
     uint32_t pids[DP_UPCALL_PIDS_MAX];
     const char *provider, *args;
     const char *dpif_type;
-    struct genl_msgbuf mb;
     struct genl_dp *gdp;
     uint32_t type, port_no;
     int n_pids;
@@ -760,15 +755,7 @@ genl_vport_cmd_new(struct genl_req *req)
         return error;
     }
     genl_changed(req->srv);
-
-    if (genl_must_notify(req, &genl_vport_family)) {
-        error = genl_vport_reply(req, gdp, port_no, OVS_VPORT_CMD_NEW, &mb);
-        if (error) {
-            return error;
-        }
-        genl_vport_notify(req, &mb);
-    }
-    return 0;
+    return genl_vport_notify_now(req, gdp, port_no, OVS_VPORT_CMD_NEW);
 }
 
 static int
@@ -827,7 +814,6 @@ genl_vport_cmd_set(struct genl_req *req)
     const struct nlattr *opts = req->tb[OVS_VPORT_ATTR_OPTIONS];
     uint32_t pids[DP_UPCALL_PIDS_MAX];
     const struct genl_vport *rec;
-    struct genl_msgbuf mb;
     struct genl_dp *gdp;
     uint32_t port_no, ovs_type;
     int error;
@@ -877,15 +863,7 @@ genl_vport_cmd_set(struct genl_req *req)
         }
         genl_changed(req->srv);
     }
-
-    if (genl_must_notify(req, &genl_vport_family)) {
-        error = genl_vport_reply(req, gdp, port_no, OVS_VPORT_CMD_SET, &mb);
-        if (error) {
-            return error;
-        }
-        genl_vport_notify(req, &mb);
-    }
-    return 0;
+    return genl_vport_notify_now(req, gdp, port_no, OVS_VPORT_CMD_SET);
 }
 
 static int

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 /* The generic-netlink server core: connections, request dispatch, errors
- * and acknowledgements, dumps, multicast, upcall delivery and the registry
- * of datapaths.  The families (genl-ctrl.c, genl-dp.c, ...) plug into it
- * through genl-private.h.
+ * and acknowledgements, dumps, multicast and upcall delivery.  The
+ * families (genl-ctrl.c, genl-dp.c, ...) and the datapath registry
+ * (genl-registry.c) plug into it through genl-private.h.
  *
  * Input: a datagram is walked as net/netlink/af_netlink.c
  * netlink_rcv_skb() walks an skb: while at least a header's worth of bytes
@@ -16,7 +16,9 @@
  * messages (WEIR_NLMSG_HELLO, WEIR_NLMSG_SOCKOPT) are the transport's
  * business (daemon/ctl.c takes them out before handing a datagram over);
  * should one reach this file it is a control message like any other and
- * is skipped as the kernel skips it.
+ * is skipped as the kernel skips it.  Every datagram, even one in which
+ * nothing could be read, ends with a sync marker when the connection asked
+ * for them.
  *
  * Dispatch follows net/netlink/genetlink.c genl_family_rcv_msg(): unknown
  * family -ENOENT; shorter than genlmsghdr + family header -EINVAL;
@@ -49,27 +51,42 @@
  *
  * Dumps follow netlink_dump(): one per connection (-EBUSY for another, as
  * __netlink_dump_start()); a dump that starts is never acknowledged, even
- * with NLM_F_ACK (-EINTR in the kernel); the request is kept and parsed
- * again for every part, whose attribute errors end the dump like any
- * error of the family's dumpit (the kernel's ovs_flow dump, the only one
- * that reads attributes, does the same).  The end is NLMSG_DONE with
- * NLM_F_MULTI and the dump's error as an int, plus NLMSGERR_ATTR_MSG and
- * NLM_F_ACK_TLVS when the dumpit left a message and NETLINK_EXT_ACK is
- * on; it goes in the last part when there is room, else alone.  A part in
- * which not even one entry fits ends the dump with -EMSGSIZE.
+ * with NLM_F_ACK (-EINTR in the kernel); the request is kept.  Its
+ * attributes are neither checked nor seen by the dumpit (every family here
+ * has GENL_DONT_VALIDATE_DUMP), unless the op says that its dumpit reads
+ * them ('dump_attrs', ovs_flow): then they are parsed again for every
+ * part, and a policy violation ends the dump like any error of the
+ * dumpit, as the kernel's ovs_flow_cmd_dump() parses them itself.  The end
+ * is NLMSG_DONE with NLM_F_MULTI and the dump's error as an int, plus
+ * NLMSGERR_ATTR_MSG and NLM_F_ACK_TLVS when the dumpit left a message and
+ * NETLINK_EXT_ACK is on; it goes in the last part when there is room, else
+ * alone.  A part in which not even one entry fits ends the dump with
+ * -EMSGSIZE.
  *
  * Queues: every connection has a FIFO of datagrams and sync markers, with
- * the bytes of its datagrams counted against its receive buffer.
- * Multicast datagrams are dropped when the queue is not empty and the
- * datagram would take it past the buffer, as netlink_broadcast_deliver()
- * drops (the kernel delivers into an empty queue whatever the size); the
+ * the bytes of its datagrams counted against its receive buffer, as the
+ * kernel counts a netlink socket's queue against sk_rcvbuf.  A datagram
+ * that would take a queue that is not empty past its budget is dropped
+ * (into an empty queue a datagram goes whatever its size, as the kernel
+ * lets one skb past the limit).  The budget of multicast datagrams is the
+ * receive buffer; that of replies, ACKs, errors and echoes is the receive
+ * buffer but at least GENL_REPLY_FLOOR, two of the largest doit replies,
+ * so that one request's reply and its ACK always fit an empty queue.  The
  * first drop queues one NLMSG_OVERRUN datagram (header only, type
  * NLMSG_OVERRUN, port id 0, then the int -ENOBUFS) and marks the
- * connection congested, and a congested connection gets no multicast at
- * all (as the kernel's NETLINK_S_CONGESTED) until the transport has taken
- * that NLMSG_OVERRUN datagram.  Replies, errors, echoes and dump parts are
- * never dropped.  Upcalls move from the channels into the queue only when
- * it is empty, so they never overflow it.
+ * connection congested, and a congested connection gets no reply and no
+ * multicast at all (as the kernel's NETLINK_S_CONGESTED) until the
+ * transport has taken that NLMSG_OVERRUN datagram: the kernel drops what
+ * netlink_unicast() and netlink_broadcast() cannot queue in the same way
+ * (netlink_attachskb(), netlink_broadcast_deliver()).  Dump parts and
+ * upcalls are never dropped: the next part of a dump, and an upcall, are
+ * made only when the queue is empty.  A dump's first part is made while
+ * its request is handled only if the queue is below the reply budget; a
+ * dump that starts on a fuller queue waits for it to empty, and its
+ * request is answered -ENOBUFS (an error that does not fit either), as
+ * netlink_dump() refuses to fill a full socket.  So a connection queues
+ * at most its budget plus one dump part, whatever the datagram it sent
+ * (many dumps that each end in their first part included).
  *
  * Port ids: a connection bound with id 0 gets its 'hint' (the client's
  * process id, as the kernel's autobind tries the tgid first) if no
@@ -77,24 +94,13 @@
  * (the kernel counts down from -4096), wrapping back to 0xfffff000 below
  * 0x80000000.
  *
- * Datapaths: each gets the local port type of the configuration; its
- * dp_ifindex is that port's kernel ifindex (a TAP device) or, when the
- * port has none (dummy), a made-up one counting up from 0x7f000000.  Every
- * bound connection has an upcall channel under its port id in every
- * datapath; genl_dp_destroy() frees 'vports' and each record's 'options'
- * with free(), so genl-vport.c allocates them with malloc()/strdup(), and
- * destroys genl-packet.c's 'exec_thr' before the datapath.  The state
- * restore entry points (genl_server_dp_create(), genl_server_port_add())
- * do not call the 'changed' callback: the daemon restoring its state file
- * knows.  A port restored by provider name ("afpacket", "tap", ...) is
- * added as if a client had named that provider with
- * WEIR_VPORT_OPT_PROVIDER (under dpif type "internal" for "tap", else
- * "system"), which is also how genl_server_walk() reports such a port, so
- * a state file round-trips.
+ * Channels: every bound connection has an upcall channel under its port
+ * id in every datapath; the registry calls genl_conns_dp_added() and
+ * genl_conns_dp_removed() as datapaths come and go.
  *
  * RCVBUF: WEIR_SOCK_RCVBUF's value is the buffer size itself (what
- * getsockopt(SO_RCVBUF) reads back, the kernel's doubled figure), at
- * least GENL_MIN_RCVBUF. */
+ * getsockopt(SO_RCVBUF) reads back, the kernel's doubled figure), taken
+ * into [WEIR_SOCK_RCVBUF_MIN, WEIR_SOCK_RCVBUF_MAX] (weir/control.h). */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -110,15 +116,12 @@
 #include "genl/genl-private.h"
 #include "lib/errbuf.h"
 #include "lib/log.h"
-#include "lib/rcu.h"
-#include "port/port.h"
 #include "weir/control.h"
 
 #define GENL_DEFAULT_RCVBUF 212992  /* The kernel's default rmem. */
-#define GENL_MIN_RCVBUF 2048
+#define GENL_REPLY_FLOOR (2 * GENL_REPLY_SIZE)  /* Least reply budget. */
 #define GENL_AUTOPID_FIRST 0xfffff000u
 #define GENL_AUTOPID_LAST 0x80000000u
-#define GENL_MADE_UP_IFINDEX 0x7f000000u
 #define GENL_MAX_GROUP 63           /* Group ids 1..63 can be joined. */
 #define GENL_DUMP_STARTED 1         /* genl_rcv_msg(): no ACK (-EINTR). */
 #define GENL_UPCALL_TRIES 16        /* Undeliverable upcalls skipped per
@@ -129,6 +132,13 @@
 enum genl_qkind {
     GENL_Q_DGRAM,
     GENL_Q_SYNC,
+};
+
+/* How a datagram counts against the receive buffer (see the essay). */
+enum genl_dlv {
+    GENL_DLV_REPLY,             /* Replies, ACKs, errors, echoes. */
+    GENL_DLV_MCAST,             /* Multicast notifications. */
+    GENL_DLV_ALWAYS,            /* Dump parts and upcalls: never dropped. */
 };
 
 /* One entry of a connection's queue. */
@@ -174,7 +184,7 @@ struct genl_conn {
     struct genl_qitem **tail;
     size_t queued;              /* Bytes of queued datagrams. */
     bool congested;             /* NLMSG_OVERRUN queued, not yet taken. */
-    uint64_t n_dropped;         /* Multicast datagrams dropped. */
+    uint64_t n_dropped;         /* Datagrams dropped (full, OOM). */
 
     struct genl_dump dump;
     bool dump_turn;             /* The next fill tries the dump first. */
@@ -191,12 +201,11 @@ struct genl_server {
     char *system_type;
     char *pmd_cpus;
 
-    struct genl_dp *dps;        /* In creation order. */
+    struct genl_registry reg;   /* Datapaths (genl-registry.c). */
     struct genl_conn *conns;
     struct genl_conn *busy_conn;    /* Inside genl_conn_input() or
                                      * genl_conn_output() of this one: no
                                      * wake-up for it. */
-    uint32_t next_ifindex;
     uint32_t rover;             /* Next automatic port id to try. */
 };
 
@@ -295,6 +304,33 @@ genl_msg_cancel(struct genl_msgbuf *mb, struct nlmsghdr *nlh)
     (void) nlh;
 }
 
+/* Whether the kernel pads 64-bit attributes on this architecture: only
+ * where CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS is unset, so never on
+ * x86-64 or arm64. */
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) \
+    || defined(__powerpc64__) || defined(__s390x__)
+#define GENL_PAD_64BIT 0
+#else
+#define GENL_PAD_64BIT 1
+#endif
+
+bool
+genl_put_64bit(struct nlmsghdr *nlh, size_t room, uint16_t type,
+               size_t len, const void *data, uint16_t pad_type)
+{
+    if (GENL_PAD_64BIT) {
+        uintptr_t tail = (uintptr_t) mnl_nlmsg_get_payload_tail(nlh);
+
+        /* An empty pad attribute moves the value's payload (after its
+         * own 4-byte header) onto an 8-byte boundary. */
+        if (tail % 8 == 0
+            && !mnl_attr_put_check(nlh, room, pad_type, 0, NULL)) {
+            return false;
+        }
+    }
+    return mnl_attr_put_check(nlh, room, type, len, data);
+}
+
 /* ---- Connection queues. ---- */
 
 static struct genl_qitem *
@@ -328,66 +364,87 @@ genl_conn_push(struct genl_conn *conn, struct genl_qitem *it)
     }
 }
 
-/* Queues a copy of a datagram that is never dropped. */
-static void
-genl_conn_reply(struct genl_conn *conn, const void *data, size_t len)
+/* The bytes of datagrams of kind 'dlv' the queue may hold (see the
+ * essay). */
+static size_t
+genl_conn_budget(const struct genl_conn *conn, enum genl_dlv dlv)
 {
-    struct genl_qitem *it = genl_qitem_new(GENL_Q_DGRAM, data, len);
+    if (dlv == GENL_DLV_REPLY && conn->rcvbuf < GENL_REPLY_FLOOR) {
+        return GENL_REPLY_FLOOR;
+    }
+    return conn->rcvbuf;
+}
 
+/* Drops a datagram that does not fit.  The first drop queues one
+ * NLMSG_OVERRUN datagram and marks the connection congested. */
+static void
+genl_conn_drop(struct genl_conn *conn, enum genl_dlv dlv)
+{
+    static const struct {
+        struct nlmsghdr nlh;
+        int32_t error;
+    } overrun = {
+        { sizeof overrun, NLMSG_OVERRUN, 0, 0, 0 }, -ENOBUFS,
+    };
+    struct genl_qitem *it;
+
+    conn->n_dropped++;
+    if (conn->congested) {
+        return;
+    }
+    it = genl_qitem_new(GENL_Q_DGRAM, &overrun, sizeof overrun);
+    if (it) {
+        it->overrun = true;
+        conn->congested = true;
+        genl_conn_push(conn, it);
+    }
+    wlog_rl(&genl_rl, "genl", WLOG_DBG, "pid %" PRIu32 ": receive buffer "
+            "of %zu bytes full, dropping %s", conn->pid,
+            genl_conn_budget(conn, dlv),
+            dlv == GENL_DLV_REPLY ? "replies" : "multicast");
+}
+
+/* Queues a copy of a datagram of kind 'dlv', or drops it when the
+ * connection is congested or the datagram would take a queue that is not
+ * empty past its budget (see the essay). */
+static void
+genl_conn_deliver(struct genl_conn *conn, const void *data, size_t len,
+                  enum genl_dlv dlv)
+{
+    struct genl_qitem *it;
+
+    if (dlv != GENL_DLV_ALWAYS
+        && (conn->congested
+            || (conn->queued
+                && conn->queued + len > genl_conn_budget(conn, dlv)))) {
+        genl_conn_drop(conn, dlv);
+        return;
+    }
+    it = genl_qitem_new(GENL_Q_DGRAM, data, len);
     if (!it) {
         wlog_rl(&genl_rl, "genl", WLOG_ERR, "pid %" PRIu32 ": out of "
-                "memory queuing a %zu-byte reply", conn->pid, len);
+                "memory queuing a %zu-byte datagram", conn->pid, len);
+        conn->n_dropped++;
         return;
     }
     genl_conn_push(conn, it);
 }
 
-/* Queues a copy of a multicast datagram, or drops it when the connection
- * is congested or its receive buffer has no room (see the essay). */
+/* Queues the datagram in 'mb' as 'dlv' and empties 'mb'. */
 static void
-genl_conn_multicast(struct genl_conn *conn, const void *data, size_t len)
+genl_conn_send_mb(struct genl_conn *conn, struct genl_msgbuf *mb,
+                  enum genl_dlv dlv)
 {
-    struct genl_qitem *it;
-
-    if (!conn->congested && conn->queued
-        && conn->queued + len > conn->rcvbuf) {
-        static const struct {
-            struct nlmsghdr nlh;
-            int32_t error;
-        } overrun = {
-            { sizeof overrun, NLMSG_OVERRUN, 0, 0, 0 }, -ENOBUFS,
-        };
-
-        it = genl_qitem_new(GENL_Q_DGRAM, &overrun, sizeof overrun);
-        if (it) {
-            it->overrun = true;
-            conn->congested = true;
-            genl_conn_push(conn, it);
-        }
-        wlog_rl(&genl_rl, "genl", WLOG_DBG, "pid %" PRIu32 ": receive "
-                "buffer of %" PRIu32 " bytes full, dropping multicast",
-                conn->pid, conn->rcvbuf);
+    if (mb->len) {
+        genl_conn_deliver(conn, mb->data, mb->len, dlv);
     }
-    if (conn->congested
-        || (conn->queued && conn->queued + len > conn->rcvbuf)) {
-        conn->n_dropped++;
-        return;
-    }
-    it = genl_qitem_new(GENL_Q_DGRAM, data, len);
-    if (!it) {
-        conn->n_dropped++;
-        return;
-    }
-    genl_conn_push(conn, it);
+    mb->len = 0;
 }
 
 void
 genl_unicast(struct genl_conn *conn, struct genl_msgbuf *mb)
 {
-    if (mb->len) {
-        genl_conn_reply(conn, mb->data, mb->len);
-    }
-    mb->len = 0;
+    genl_conn_send_mb(conn, mb, GENL_DLV_REPLY);
 }
 
 static bool
@@ -428,11 +485,12 @@ genl_notify(struct genl_req *req, const struct genl_family *fam,
         for (struct genl_conn *c = req->srv->conns; c; c = c->next) {
             if (genl_conn_member(c, fam->mcgrp_id)
                 && !(report && c == req->conn)) {
-                genl_conn_multicast(c, mb->data, mb->len);
+                genl_conn_deliver(c, mb->data, mb->len, GENL_DLV_MCAST);
             }
         }
         if (report) {
-            genl_conn_reply(req->conn, mb->data, mb->len);
+            genl_conn_deliver(req->conn, mb->data, mb->len,
+                              GENL_DLV_REPLY);
         }
     }
     mb->len = 0;
@@ -445,7 +503,7 @@ genl_multicast(struct genl_server *srv, const struct genl_family *fam,
     if (mb->len && fam->mcgrp_name) {
         for (struct genl_conn *c = srv->conns; c; c = c->next) {
             if (genl_conn_member(c, fam->mcgrp_id)) {
-                genl_conn_multicast(c, mb->data, mb->len);
+                genl_conn_deliver(c, mb->data, mb->len, GENL_DLV_MCAST);
             }
         }
     }
@@ -643,7 +701,7 @@ genl_dump_done(struct genl_conn *conn, struct genl_msgbuf *mb, int error,
            + (msg ? MNL_ATTR_HDRLEN + MNL_ALIGN(strlen(msg) + 1) : 0);
     if (!mb->data || mb->cap - mb->len < need) {
         if (mb->data) {
-            genl_unicast(conn, mb);
+            genl_conn_send_mb(conn, mb, GENL_DLV_ALWAYS);
         }
         if (genl_msgbuf_init(&own, need)) {
             wlog_rl(&genl_rl, "genl", WLOG_ERR, "pid %" PRIu32 ": out of "
@@ -662,7 +720,7 @@ genl_dump_done(struct genl_conn *conn, struct genl_msgbuf *mb, int error,
                                 NLMSGERR_ATTR_MSG, msg);
     }
     genl_msg_end(mb, done);
-    genl_unicast(conn, mb);
+    genl_conn_send_mb(conn, mb, GENL_DLV_ALWAYS);
     genl_msgbuf_uninit(&own);
     genl_dump_end(conn);
 }
@@ -691,8 +749,13 @@ genl_dump_part(struct genl_conn *conn)
     req.dp_ifindex = genl_req_ifindex(d->fam, d->req);
     req.err = &err;
 
-    /* As the kernel's ovs_flow dump parses: no extack. */
-    rc = genl_parse(d->fam, d->req, req.tb, NULL, NULL);
+    /* Only for a dumpit that reads its attributes, as the kernel's
+     * ovs_flow dump parses them itself: no extack.  Other dumps' are
+     * neither checked nor seen (GENL_DONT_VALIDATE_DUMP). */
+    rc = 0;
+    if (d->op->dump_attrs) {
+        rc = genl_parse(d->fam, d->req, req.tb, NULL, NULL);
+    }
     if (!rc) {
         rc = d->op->dumpit(&req, &mb, &d->st);
     }
@@ -705,7 +768,7 @@ genl_dump_part(struct genl_conn *conn)
         rc = -EMSGSIZE;
     }
     if (rc > 0) {
-        genl_unicast(conn, &mb);
+        genl_conn_send_mb(conn, &mb, GENL_DLV_ALWAYS);
     } else {
         genl_dump_done(conn, &mb, rc,
                        errbuf_is_set(&err) ? err.msg : NULL);
@@ -733,6 +796,12 @@ genl_dump_start(struct genl_conn *conn, const struct genl_family *fam,
     conn->dump.req = copy;
     memset(&conn->dump.st, 0, sizeof conn->dump.st);
     conn->dump_turn = false;
+    /* As netlink_dump(): a queue already at its budget gets no part now.
+     * The dump waits for the queue to empty, and the request gets
+     * -ENOBUFS, which does not fit either (NLMSG_OVERRUN). */
+    if (conn->queued >= genl_conn_budget(conn, GENL_DLV_REPLY)) {
+        return -ENOBUFS;
+    }
     genl_dump_part(conn);
     return GENL_DUMP_STARTED;
 }
@@ -855,11 +924,14 @@ genl_conn_input(struct genl_conn *conn, const void *data, size_t len)
      * copied to one suitably aligned first. */
     if (len && (uintptr_t) data % 8) {
         copy = malloc(len);
-        if (!copy) {
-            wlog_rl(&genl_rl, "genl", WLOG_ERR, "out of memory");
-            return;
+        if (copy) {
+            memcpy(copy, data, len);
+        } else {
+            /* Dropped, but its sync marker still goes. */
+            wlog_rl(&genl_rl, "genl", WLOG_ERR, "pid %" PRIu32 ": out of "
+                    "memory reading a %zu-byte datagram", conn->pid, len);
+            len = 0;
         }
-        memcpy(copy, data, len);
         p = copy;
     }
 
@@ -879,15 +951,28 @@ genl_conn_input(struct genl_conn *conn, const void *data, size_t len)
         p += msglen;
         len -= msglen;
     }
-    if (conn->sync) {
-        struct genl_qitem *it = genl_qitem_new(GENL_Q_SYNC, NULL, 0);
-
-        if (it) {
-            genl_conn_push(conn, it);
-        }
-    }
+    genl_conn_mark_sync(conn);
     srv->busy_conn = prev;
     free(copy);
+}
+
+void
+genl_conn_mark_sync(struct genl_conn *conn)
+{
+    struct genl_qitem *it;
+
+    if (!conn->sync) {
+        return;
+    }
+    it = genl_qitem_new(GENL_Q_SYNC, NULL, 0);
+    if (!it) {
+        /* The client waits for it: worth a line, though nothing else
+         * can be done without memory. */
+        wlog_rl(&genl_rl, "genl", WLOG_ERR, "pid %" PRIu32 ": out of "
+                "memory for a sync marker", conn->pid);
+        return;
+    }
+    genl_conn_push(conn, it);
 }
 
 /* ---- Output and upcalls. ---- */
@@ -925,7 +1010,7 @@ genl_conn_take_upcall(struct genl_conn *conn)
             }
             error = genl_packet_upcall_put(&mb, c->gdp, u, conn->pid);
             if (!error) {
-                genl_unicast(conn, &mb);
+                genl_conn_send_mb(conn, &mb, GENL_DLV_ALWAYS);
             }
             genl_msgbuf_uninit(&mb);
         }
@@ -1078,7 +1163,8 @@ genl_conn_bind(struct genl_conn *conn, uint32_t pid, uint32_t hint)
     }
     conn->pid = pid;
     conn->bound = true;
-    for (struct genl_dp *gdp = srv->dps; gdp; gdp = gdp->next) {
+    for (struct genl_dp *gdp = genl_dp_next(srv, NULL); gdp;
+         gdp = genl_dp_next(srv, gdp)) {
         genl_chan_open(conn, gdp);
     }
     return 0;
@@ -1147,6 +1233,24 @@ genl_chan_close(struct genl_conn *conn, const struct genl_dp *gdp)
 }
 
 void
+genl_conns_dp_added(struct genl_server *srv, struct genl_dp *gdp)
+{
+    for (struct genl_conn *c = srv->conns; c; c = c->next) {
+        if (c->bound) {
+            genl_chan_open(c, gdp);
+        }
+    }
+}
+
+void
+genl_conns_dp_removed(struct genl_server *srv, const struct genl_dp *gdp)
+{
+    for (struct genl_conn *c = srv->conns; c; c = c->next) {
+        genl_chan_close(c, gdp);
+    }
+}
+
+void
 genl_conn_destroy(struct genl_conn *conn)
 {
     struct genl_conn **pp;
@@ -1197,8 +1301,11 @@ genl_conn_setsockopt(struct genl_conn *conn, uint32_t op, uint32_t value)
         conn->strict_chk = value != 0;
         return 0;
     case WEIR_SOCK_RCVBUF:
-        /* The buffer size itself (what SO_RCVBUF reads back). */
-        conn->rcvbuf = value < GENL_MIN_RCVBUF ? GENL_MIN_RCVBUF : value;
+        /* The buffer size itself (what SO_RCVBUF reads back), within
+         * bounds, as the kernel caps SO_RCVBUF at net.core.rmem_max. */
+        conn->rcvbuf = (value < WEIR_SOCK_RCVBUF_MIN ? WEIR_SOCK_RCVBUF_MIN
+                        : value > WEIR_SOCK_RCVBUF_MAX ? WEIR_SOCK_RCVBUF_MAX
+                        : value);
         return 0;
     default:
         return -EINVAL;
@@ -1209,200 +1316,6 @@ void
 genl_conn_set_sync(struct genl_conn *conn, bool sync)
 {
     conn->sync = sync;
-}
-
-/* ---- Datapaths. ---- */
-
-struct genl_dp *
-genl_dp_by_ifindex(struct genl_server *srv, uint32_t ifindex)
-{
-    for (struct genl_dp *gdp = srv->dps; gdp; gdp = gdp->next) {
-        if (gdp->ifindex == ifindex) {
-            return gdp;
-        }
-    }
-    return NULL;
-}
-
-struct genl_dp *
-genl_dp_by_name(struct genl_server *srv, const char *name)
-{
-    for (struct genl_dp *gdp = srv->dps; gdp; gdp = gdp->next) {
-        if (!strcmp(gdp->name, name)) {
-            return gdp;
-        }
-    }
-    return NULL;
-}
-
-struct genl_dp *
-genl_dp_next(struct genl_server *srv, const struct genl_dp *prev)
-{
-    return prev ? prev->next : srv->dps;
-}
-
-struct genl_dp *
-genl_dp_at(struct genl_server *srv, uint64_t i)
-{
-    struct genl_dp *gdp = srv->dps;
-
-    while (gdp && i--) {
-        gdp = gdp->next;
-    }
-    return gdp;
-}
-
-struct genl_vport *
-genl_dp_vport(struct genl_dp *gdp, uint32_t port_no)
-{
-    size_t lo = 0, hi = gdp->n_vports;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (gdp->vports[mid].port_no == port_no) {
-            return &gdp->vports[mid];
-        } else if (gdp->vports[mid].port_no < port_no) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return NULL;
-}
-
-/* Destroys the engine datapath of a half-made or unlinked 'gdp'. */
-static void
-genl_dp_free(struct genl_dp *gdp)
-{
-    for (size_t i = 0; i < gdp->n_vports; i++) {
-        free(gdp->vports[i].options);
-    }
-    free(gdp->vports);
-    /* genl-packet.c's thread state for OVS_PACKET_CMD_EXECUTE: every
-     * dp_thread must be gone before the datapath. */
-    if (gdp->exec_thr) {
-        dp_thread_destroy(gdp->exec_thr);
-        gdp->exec_thr = NULL;
-    }
-    if (gdp->dp) {
-        qsbr_offline();
-        dp_destroy(gdp->dp);
-        qsbr_online();
-    }
-    free(gdp);
-}
-
-int
-genl_dp_create(struct genl_server *srv, const char *name,
-               uint32_t features, uint32_t upcall_pid,
-               struct genl_dp **gdpp, struct errbuf *err)
-{
-    uint32_t n_pmd = srv->cfg.pmd_threads ? srv->cfg.pmd_threads : 1;
-    struct dp_pmd_config pmd;
-    struct dp_config dcfg;
-    struct port_info info;
-    struct genl_dp *gdp, **pp;
-    struct port *local;
-    int error;
-
-    if (genl_dp_by_name(srv, name)) {
-        errbuf_set(err, "a datapath named '%s' exists", name);
-        return -EEXIST;
-    }
-    gdp = calloc(1, sizeof *gdp);
-    if (gdp) {
-        gdp->vports = calloc(1, sizeof *gdp->vports);
-        gdp->masks_cache_size = 256;    /* The kernel's default. */
-    }
-    if (!gdp || !gdp->vports) {
-        free(gdp);
-        errbuf_set(err, "out of memory");
-        return -ENOMEM;
-    }
-
-    memset(&dcfg, 0, sizeof dcfg);
-    dcfg.max_threads = n_pmd + 4 > 8 ? n_pmd + 4 : 8;
-    dcfg.flow_limit = srv->cfg.flow_limit;
-    dcfg.local_type = srv->cfg.local_type;
-    error = dp_create(name, &dcfg, &gdp->dp, err);
-    if (error) {
-        gdp->dp = NULL;
-        genl_dp_free(gdp);
-        return error;
-    }
-    snprintf(gdp->name, sizeof gdp->name, "%s", name);
-
-    /* The local port's device names the datapath in every ovs_header. */
-    local = dp_port_get(gdp->dp, DP_LOCAL_PORT);
-    memset(&info, 0, sizeof info);
-    if (local) {
-        port_get_info(local, &info);
-    }
-    gdp->ifindex = info.ifindex > 0 ? (uint32_t) info.ifindex
-                                    : srv->next_ifindex++;
-    gdp->n_vports = 1;
-    gdp->vports[0].port_no = DP_LOCAL_PORT;
-    gdp->vports[0].ovs_type = OVS_VPORT_TYPE_INTERNAL;
-    snprintf(gdp->vports[0].dpif_type, sizeof gdp->vports[0].dpif_type,
-             "internal");
-    snprintf(gdp->vports[0].provider, sizeof gdp->vports[0].provider,
-             "%s", local ? port_type(local) : srv->cfg.local_type);
-
-    memset(&pmd, 0, sizeof pmd);
-    pmd.n_threads = n_pmd;
-    pmd.cpus = srv->cfg.pmd_cpus;
-    error = dp_pmd_configure(gdp->dp, &pmd, err);
-    if (!error && upcall_pid) {
-        error = dp_port_set_upcall_pids(gdp->dp, DP_LOCAL_PORT,
-                                        &upcall_pid, 1);
-        if (error) {
-            errbuf_set(err, "cannot set the local port's upcall PID");
-        }
-    }
-    if (error) {
-        genl_dp_free(gdp);
-        return error;
-    }
-    dp_set_user_features(gdp->dp, features);
-
-    /* Appended: creation order is the order of dumps. */
-    pp = &srv->dps;
-    while (*pp) {
-        pp = &(*pp)->next;
-    }
-    *pp = gdp;
-
-    for (struct genl_conn *c = srv->conns; c; c = c->next) {
-        if (c->bound) {
-            genl_chan_open(c, gdp);
-        }
-    }
-    wlog("genl", WLOG_INFO, "datapath %s created (ifindex %" PRIu32 ")",
-         gdp->name, gdp->ifindex);
-    *gdpp = gdp;
-    return 0;
-}
-
-void
-genl_dp_destroy(struct genl_server *srv, struct genl_dp *gdp)
-{
-    struct genl_dp **pp;
-
-    if (!gdp) {
-        return;
-    }
-    for (pp = &srv->dps; *pp; pp = &(*pp)->next) {
-        if (*pp == gdp) {
-            *pp = gdp->next;
-            break;
-        }
-    }
-    for (struct genl_conn *c = srv->conns; c; c = c->next) {
-        genl_chan_close(c, gdp);
-    }
-    wlog("genl", WLOG_INFO, "datapath %s destroyed", gdp->name);
-    genl_dp_free(gdp);
 }
 
 void
@@ -1417,6 +1330,12 @@ const struct genl_config *
 genl_server_config(const struct genl_server *srv)
 {
     return &srv->cfg;
+}
+
+struct genl_registry *
+genl_server_registry(struct genl_server *srv)
+{
+    return &srv->reg;
 }
 
 /* ---- The server. ---- */
@@ -1449,7 +1368,7 @@ genl_server_create(const struct genl_config *cfg, struct errbuf *err)
     srv->cfg.local_type = srv->local_type;
     srv->cfg.system_type = srv->system_type;
     srv->cfg.pmd_cpus = srv->pmd_cpus;
-    srv->next_ifindex = GENL_MADE_UP_IFINDEX;
+    genl_registry_init(&srv->reg);
     srv->rover = GENL_AUTOPID_FIRST;
     return srv;
 }
@@ -1463,75 +1382,11 @@ genl_server_destroy(struct genl_server *srv)
     while (srv->conns) {
         genl_conn_destroy(srv->conns);
     }
-    while (srv->dps) {
-        genl_dp_destroy(srv, srv->dps);
+    while (genl_dp_next(srv, NULL)) {
+        genl_dp_destroy(srv, genl_dp_next(srv, NULL));
     }
     free(srv->local_type);
     free(srv->system_type);
     free(srv->pmd_cpus);
     free(srv);
-}
-
-int
-genl_server_dp_create(struct genl_server *srv, const char *name,
-                      uint32_t features, struct errbuf *err)
-{
-    struct genl_dp *gdp;
-
-    return genl_dp_create(srv, name, features, 0, &gdp, err);
-}
-
-int
-genl_server_port_add(struct genl_server *srv, const char *dp_name,
-                     const char *name, const char *type,
-                     const char *options, uint32_t *port_no,
-                     struct errbuf *err)
-{
-    struct genl_dp *gdp = genl_dp_by_name(srv, dp_name);
-    const char *dpif_type = type;
-    const char *provider = NULL;
-
-    if (!gdp) {
-        errbuf_set(err, "no datapath named '%s'", dp_name);
-        return -ENODEV;
-    }
-    /* A provider name stands for itself, under the dpif type a client
-     * would have used with WEIR_VPORT_OPT_PROVIDER. */
-    if (strcmp(type, "system") && strcmp(type, "internal")) {
-        provider = type;
-        dpif_type = strcmp(type, "tap") ? "system" : "internal";
-    }
-    return genl_vport_add(srv, gdp, name, dpif_type, provider, options,
-                          NULL, 0, port_no, err);
-}
-
-void
-genl_server_walk(struct genl_server *srv,
-                 void (*dp_cb)(const char *name, uint32_t features,
-                               void *aux),
-                 void (*port_cb)(const char *dp_name, const char *name,
-                                 const char *type, const char *options,
-                                 uint32_t port_no, void *aux),
-                 void *aux)
-{
-    for (struct genl_dp *gdp = srv->dps; gdp; gdp = gdp->next) {
-        if (dp_cb) {
-            dp_cb(gdp->name, dp_get_user_features(gdp->dp), aux);
-        }
-        for (size_t i = 0; port_cb && i < gdp->n_vports; i++) {
-            const struct genl_vport *v = &gdp->vports[i];
-            struct port *port;
-
-            if (v->port_no == DP_LOCAL_PORT) {
-                continue;
-            }
-            port = dp_port_get(gdp->dp, v->port_no);
-            if (!port) {
-                continue;
-            }
-            port_cb(gdp->name, port->name,
-                    v->explicit_provider ? v->provider : v->dpif_type,
-                    v->options, v->port_no, aux);
-        }
-    }
 }

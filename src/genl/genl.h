@@ -31,10 +31,13 @@
  *     multicast group (and the requester with NLM_F_ECHO);
  *   - a dump's first datagram is queued while its request is handled, the
  *     rest each time the queue runs empty, ending in NLMSG_DONE;
- *   - a connection whose queue holds more than its receive buffer loses
- *     the multicast messages and upcalls that do not fit and reads
- *     NLMSG_OVERRUN (ENOBUFS) once; replies to its own requests are never
- *     dropped;
+ *   - what a connection has queued counts against its receive buffer:
+ *     replies, ACKs, echoes and multicast messages that do not fit are
+ *     dropped, and the connection reads NLMSG_OVERRUN (ENOBUFS) once, as
+ *     the kernel drops what does not fit a netlink socket (a request's
+ *     reply and ACK always fit an empty queue); dump parts are made only
+ *     as the queue empties, so a connection's queue stays bounded
+ *     whatever it sends;
  *   - upcalls for a connection's pid are moved from its channels into its
  *     queue only while the queue is empty, so they stay in the channels'
  *     fair per-port FIFOs (dp/upcall.h) until the client reads.
@@ -133,8 +136,9 @@ uint32_t genl_conn_pid(const struct genl_conn *conn);
  * upcalls are lost), its memberships go.  NULL is a no-op. */
 void genl_conn_destroy(struct genl_conn *conn);
 
-/* Sets an option (weir/control.h enum weir_sockopt_op).
- * Returns 0 or -EINVAL (unknown op, group 0). */
+/* Sets an option (weir/control.h enum weir_sockopt_op).  A receive
+ * buffer size is taken into [WEIR_SOCK_RCVBUF_MIN, WEIR_SOCK_RCVBUF_MAX].
+ * Returns 0 or -EINVAL (unknown op, group 0 or above 63). */
 int genl_conn_setsockopt(struct genl_conn *conn, uint32_t op, uint32_t value);
 
 /* Asks for a GENL_OUT_SYNC marker after the replies of every datagram
@@ -143,9 +147,17 @@ void genl_conn_set_sync(struct genl_conn *conn, bool sync);
 
 /* Handles one datagram the client sent: every netlink message in it, in
  * order.  Replies, notifications and errors are queued (never sent from
- * here).  Malformed input is answered as the kernel answers it (or
- * dropped where the kernel drops it) and changes nothing. */
+ * here), then the datagram's sync marker (genl_conn_mark_sync()).
+ * Malformed input is answered as the kernel answers it (or dropped where
+ * the kernel drops it) and changes nothing. */
 void genl_conn_input(struct genl_conn *conn, const void *data, size_t len);
+
+/* Queues a GENL_OUT_SYNC marker behind everything queued, if the
+ * connection asked for them (genl_conn_set_sync()).  genl_conn_input()
+ * does it for each datagram; the transport does it for a datagram it
+ * consumes without handing it over (a socket option, a datagram too long
+ * to read), so that the client gets exactly one marker per datagram. */
+void genl_conn_mark_sync(struct genl_conn *conn);
 
 enum genl_out {
     GENL_OUT_NONE,              /* Nothing to send now. */

@@ -8,7 +8,8 @@
  *
  *   byte 0      options of the sending connection: bit 0 NETLINK_EXT_ACK,
  *               bit 1 NETLINK_CAP_ACK, bit 2 a small receive buffer (4 KiB)
- *               on the listener, bit 3 sync markers
+ *               on the listener, bit 3 sync markers, bit 4 the smallest
+ *               receive buffer on the sender (its replies then overflow)
  *   then        records: a 2-byte big-endian length N (cut to what the
  *               input holds) and N bytes, one datagram each, for
  *               connection A (pid 100)
@@ -31,7 +32,9 @@
  * header), each with the pid of its connection or 0 (any pid for the
  * listener's notifications), NLMSG_ERROR
  * payloads at least a struct nlmsgerr, and a dump ends (a bounded number
- * of output calls drains everything). */
+ * of output calls drains everything); what one datagram makes the server
+ * queue for its sender stays within the sender's reply budget plus one
+ * dump part; and with sync markers on, each datagram gets exactly one. */
 
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -89,21 +92,25 @@ check_dgram(const uint8_t *d, size_t len, uint32_t pid)
     }
 }
 
-/* Drains 'conn', checking every datagram.  Aborts if it never ends. */
-static void
+/* Drains 'conn', checking every datagram.  Returns the number of sync
+ * markers.  Aborts if it never ends. */
+static int
 drain(struct genl_conn *conn, uint32_t pid)
 {
+    int syncs = 0;
+
     for (int i = 0; i < 1000000; i++) {
         const void *d;
         size_t len;
 
         switch (genl_conn_output(conn, &d, &len)) {
         case GENL_OUT_NONE:
-            return;
+            return syncs;
         case GENL_OUT_DGRAM:
             check_dgram(d, len, pid);
             break;
         case GENL_OUT_SYNC:
+            syncs++;
             break;
         }
         genl_conn_output_pop(conn);
@@ -196,6 +203,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t buf[65536];
     struct genl_conn *a, *b;
+    size_t most;
     uint8_t opts;
 
     if (!srv) {
@@ -220,6 +228,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (opts & 4) {
         genl_conn_setsockopt(b, WEIR_SOCK_RCVBUF, 4096);
     }
+    if (opts & 16) {
+        genl_conn_setsockopt(a, WEIR_SOCK_RCVBUF, 0);
+    }
+    /* The reply budget (at least two doit replies, else the receive
+     * buffer: 212992 by default), one dump part, one NLMSG_OVERRUN. */
+    most = (opts & 16 ? 2 * GENL_REPLY_SIZE : 212992)
+           + GENL_DUMP_DGRAM_SIZE + NLMSG_ALIGN(NLMSG_HDRLEN + 4);
     for (uint32_t g = 1; g <= 32; g++) {
         genl_conn_setsockopt(b, WEIR_SOCK_ADD_MEMBERSHIP, g);
     }
@@ -235,7 +250,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(buf, data, n);
         patch_ifindex(buf, n);
         genl_conn_input(a, buf, n);
-        drain(a, genl_conn_pid(a));
+        if (genl_conn_queued(a) > most
+            || drain(a, genl_conn_pid(a)) != ((opts & 8) ? 1 : 0)) {
+            abort();
+        }
         data += n;
         size -= n;
     }

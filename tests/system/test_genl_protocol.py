@@ -389,6 +389,37 @@ def test_flow_dump_parts_full_and_terse(conn):
         del_dp(conn, ifindex)
 
 
+def test_dump_attributes_are_not_validated_but_ovs_flows(conn):
+    """As the kernel (GENL_DONT_VALIDATE_DUMP): the datapath, vport and
+    family dumps ignore attributes that a doit would refuse; the flow dump
+    reads its own, so a bad one ends it with -ERANGE."""
+    ifindex = make_dp(conn, "wproto5")
+    try:
+        add_dummy_port(conn, ifindex, "wpd5a")
+        short = wl.nla(OVS_DP_ATTR_UPCALL_PID, b"\1\2")
+        nonul = wl.nla(OVS_DP_ATTR_NAME, b"no NUL")
+        dps, _ = conn.dump(fam(conn, "ovs_datapath"), OVS_DP_CMD_GET,
+                           short + nonul, version=2, ovs_ifindex=0)
+        assert b"wproto5\0" in [wl.attr_dict(p[8:])[OVS_DP_ATTR_NAME]
+                                 for p in dps]
+        ports, _ = conn.dump(fam(conn, "ovs_vport"), OVS_VPORT_CMD_GET,
+                             wl.nla(OVS_VPORT_ATTR_PORT_NO, b"\1")
+                             + wl.nla(OVS_VPORT_ATTR_NAME, b"no NUL"),
+                             ovs_ifindex=ifindex)
+        assert len(ports) == 2
+        families, _ = conn.dump(wl.GENL_ID_CTRL, wl.CTRL_CMD_GETFAMILY,
+                                wl.nla(wl.CTRL_ATTR_FAMILY_ID, b"\1"),
+                                version=2)
+        assert len(families) == 5
+        with pytest.raises(NlError) as e:
+            conn.dump(fam(conn, "ovs_flow"), OVS_FLOW_CMD_GET,
+                      wl.nla(OVS_FLOW_ATTR_UFID_FLAGS, b"\1\2"),
+                      ovs_ifindex=ifindex)
+        assert e.value.errno == -ERANGE
+    finally:
+        del_dp(conn, ifindex)
+
+
 def test_flow_errors(conn):
     ifindex = make_dp(conn, "wproto3")
     try:

@@ -415,6 +415,24 @@ gtu_recv_err(struct genl_conn *conn, struct gtu_err *e)
     return gtu_parse_err((const struct nlmsghdr *) buf, e);
 }
 
+/* Pops the next datagram, which must be exactly one NLMSG_ERROR carrying
+ * 'error' (0: an ACK) and, unless 'text' is NULL, an extack message that
+ * contains 'text'.  Returns it taken apart, for further checks. */
+static inline struct gtu_err
+gtu_expect_err(struct genl_conn *conn, int error, const char *text)
+{
+    struct gtu_err e;
+    int got = gtu_recv_err(conn, &e);
+
+    if (got != error) {
+        fail_msg("error %d (%s), expected %d", got, e.msg, error);
+    }
+    if (text && (!e.has_msg || !strstr(e.msg, text))) {
+        fail_msg("extack \"%s\" lacks \"%s\"", e.msg, text);
+    }
+    return e;
+}
+
 /* Pops the next datagram, which must be exactly one message of family
  * 'family_id' with command 'cmd', into 'buf'.  Returns the message. */
 static inline const struct nlmsghdr *

@@ -414,22 +414,34 @@ static void
 expect_err(struct fx *fx, int error, const char *text,
            const struct nlattr *bad)
 {
-    struct gtu_err e;
-    int got = gtu_recv_err(fx->conn, &e);
+    struct gtu_err e = gtu_expect_err(fx->conn, error, text);
 
-    if (got != error) {
-        fail_msg("error %d (%s), expected %d", got, e.msg, error);
-    }
-    if (text) {
-        assert_true(e.has_msg);
-        if (!strstr(e.msg, text)) {
-            fail_msg("extack \"%s\" lacks \"%s\"", e.msg, text);
-        }
-    }
     if (bad) {
         assert_true(e.has_offs);
         assert_int_equal(e.offs, (const uint8_t *) bad - req_buf);
     }
+}
+
+/* Sends 'nlh' and expects 'error' as expect_err() does. */
+static void
+send_expect(struct fx *fx, struct nlmsghdr *nlh, int error, const char *text,
+            const struct nlattr *bad)
+{
+    gtu_send(fx->conn, nlh);
+    expect_err(fx, error, text, bad);
+}
+
+/* Sends NEW with the 'len' bytes at 'key' as its KEY attribute and
+ * actions "2".  Returns the KEY attribute (where an error points). */
+static const struct nlattr *
+send_raw_key(struct fx *fx, const void *key, size_t len)
+{
+    struct nlmsghdr *nlh = flow_req(fx, OVS_FLOW_CMD_NEW, NLM_F_ACK);
+    const struct nlattr *a = put_attr(nlh, OVS_FLOW_ATTR_KEY, key, len);
+
+    put_acts(nlh, OVS_FLOW_ATTR_ACTIONS, "2", NULL);
+    gtu_send(fx->conn, nlh);
+    return a;
 }
 
 /* ---- Flows by key. ---- */
@@ -526,8 +538,7 @@ test_key_flows(void **state)
     expect_err(fx, -ENOENT, NULL, NULL);
     nlh = flow_req(fx, OVS_FLOW_CMD_DEL, NLM_F_ACK);
     put_key(nlh, &key);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -ENOENT, NULL, NULL);
+    send_expect(fx, nlh, -ENOENT, NULL, NULL);
 }
 
 /* ---- Flows by UFID. ---- */
@@ -682,14 +693,12 @@ test_ufid_lengths(void **state)
     nlh = flow_req(fx, OVS_FLOW_CMD_GET, 0);
     put_key(nlh, &key);
     bad = put_attr(nlh, OVS_FLOW_ATTR_UFID, NULL, 0);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -ERANGE, "policy", bad);
+    send_expect(fx, nlh, -ERANGE, "policy", bad);
 
     /* 17 bytes and no key: "key attribute missing". */
     nlh = flow_req(fx, OVS_FLOW_CMD_GET, 0);
     put_attr(nlh, OVS_FLOW_ATTR_UFID, long_id, sizeof long_id);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "key attribute missing", NULL);
+    send_expect(fx, nlh, -EINVAL, "key attribute missing", NULL);
 
     /* NEW with 17 bytes: a flow named by its key. */
     seq = fx->seq;
@@ -817,8 +826,7 @@ test_set_stats_clear(void **state)
     nlh = flow_req(fx, OVS_FLOW_CMD_SET, NLM_F_ACK);
     put_key(nlh, &key);
     put_acts(nlh, OVS_FLOW_ATTR_ACTIONS, "2", NULL);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -ENOENT, NULL, NULL);
+    send_expect(fx, nlh, -ENOENT, NULL, NULL);
 
     {
         char text[32];
@@ -932,20 +940,15 @@ test_errors(void **state)
     /* NEW without key, without actions. */
     nlh = flow_req(fx, OVS_FLOW_CMD_NEW, NLM_F_ACK);
     put_acts(nlh, OVS_FLOW_ATTR_ACTIONS, "2", NULL);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "key attribute not present", NULL);
+    send_expect(fx, nlh, -EINVAL, "key attribute not present", NULL);
     nlh = flow_req(fx, OVS_FLOW_CMD_NEW, NLM_F_ACK);
     put_key(nlh, &key);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "actions attribute not present", NULL);
+    send_expect(fx, nlh, -EINVAL, "actions attribute not present", NULL);
 
     /* A truncated key attribute. */
     memset(&bb, 0, sizeof bb);
     bb_raw(&bb, OVS_KEY_ATTR_PRIORITY, 8, "\1\2", 2);
-    nlh = flow_req(fx, OVS_FLOW_CMD_NEW, NLM_F_ACK);
-    bad = put_attr(nlh, OVS_FLOW_ATTR_KEY, bb.b, 6);
-    put_acts(nlh, OVS_FLOW_ATTR_ACTIONS, "2", NULL);
-    gtu_send(fx->conn, nlh);
+    bad = send_raw_key(fx, bb.b, 6);
     expect_err(fx, -EINVAL, "key: ", bad);
 
     /* A key that calls for attributes it lacks: eth_type IPv4 without
@@ -954,10 +957,7 @@ test_errors(void **state)
     bb_u32(&bb, OVS_KEY_ATTR_IN_PORT, fx->p1);
     bb_put(&bb, OVS_KEY_ATTR_ETHERNET, frame, 12);
     bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0x0800);
-    nlh = flow_req(fx, OVS_FLOW_CMD_NEW, NLM_F_ACK);
-    bad = put_attr(nlh, OVS_FLOW_ATTR_KEY, bb.b, bb.len);
-    put_acts(nlh, OVS_FLOW_ATTR_ACTIONS, "2", NULL);
-    gtu_send(fx->conn, nlh);
+    bad = send_raw_key(fx, bb.b, bb.len);
     expect_err(fx, -EINVAL, "key: attributes that the key calls for", bad);
 
     /* An attribute type the datapath does not know. */
@@ -966,10 +966,7 @@ test_errors(void **state)
     bb_put(&bb, OVS_KEY_ATTR_ETHERNET, frame, 12);
     bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0x88cc);
     bb_u32(&bb, 200, 1);
-    nlh = flow_req(fx, OVS_FLOW_CMD_NEW, NLM_F_ACK);
-    bad = put_attr(nlh, OVS_FLOW_ATTR_KEY, bb.b, bb.len);
-    put_acts(nlh, OVS_FLOW_ATTR_ACTIONS, "2", NULL);
-    gtu_send(fx->conn, nlh);
+    bad = send_raw_key(fx, bb.b, bb.len);
     expect_err(fx, -EINVAL, "key: attributes this datapath does not know",
                bad);
 
@@ -980,8 +977,7 @@ test_errors(void **state)
     put_key(nlh, &key);
     bad = put_attr(nlh, OVS_FLOW_ATTR_MASK, bb.b, bb.len);
     put_acts(nlh, OVS_FLOW_ATTR_ACTIONS, "2", NULL);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "mask: ", bad);
+    send_expect(fx, nlh, -EINVAL, "mask: ", bad);
 
     /* Malformed actions: output with 2 bytes; set(tcp()) on UDP. */
     memset(&bb, 0, sizeof bb);
@@ -989,34 +985,28 @@ test_errors(void **state)
     nlh = flow_req(fx, OVS_FLOW_CMD_NEW, NLM_F_ACK);
     put_key(nlh, &key);
     bad = put_attr(nlh, OVS_FLOW_ATTR_ACTIONS, bb.b, bb.len);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "actions: ", bad);
+    send_expect(fx, nlh, -EINVAL, "actions: ", bad);
     nlh = flow_req(fx, OVS_FLOW_CMD_NEW, NLM_F_ACK);
     put_key(nlh, &key);
     bad = put_acts(nlh, OVS_FLOW_ATTR_ACTIONS, "set(tcp(src=1,dst=2))",
                    NULL);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "actions: ", bad);
+    send_expect(fx, nlh, -EINVAL, "actions: ", bad);
 
     /* No such datapath; checked after the request itself. */
     nlh = gtu_req(req_buf, sizeof req_buf, GENL_FAMILY_ID_FLOW,
                   OVS_FLOW_CMD_NEW, NLM_F_ACK, fx->seq++, 0x7ffffff0);
     put_key(nlh, &key);
     put_acts(nlh, OVS_FLOW_ATTR_ACTIONS, "2", NULL);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -ENODEV, "no datapath", NULL);
+    send_expect(fx, nlh, -ENODEV, "no datapath", NULL);
     nlh = gtu_req(req_buf, sizeof req_buf, GENL_FAMILY_ID_FLOW,
                   OVS_FLOW_CMD_GET, 0, fx->seq++, 0x7ffffff0);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "key attribute missing", NULL);
+    send_expect(fx, nlh, -EINVAL, "key attribute missing", NULL);
 
     /* GET and SET that name no flow. */
     nlh = flow_req(fx, OVS_FLOW_CMD_GET, 0);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "key attribute missing", NULL);
+    send_expect(fx, nlh, -EINVAL, "key attribute missing", NULL);
     nlh = flow_req(fx, OVS_FLOW_CMD_SET, NLM_F_ACK);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "key attribute missing", NULL);
+    send_expect(fx, nlh, -EINVAL, "key attribute missing", NULL);
     {
         struct ufid u = ufid_make(9);
 
@@ -1024,12 +1014,11 @@ test_errors(void **state)
         nlh = flow_req(fx, OVS_FLOW_CMD_SET, NLM_F_ACK);
         put_ufid(nlh, &u);
         put_acts(nlh, OVS_FLOW_ATTR_ACTIONS, "2", NULL);
-        gtu_send(fx->conn, nlh);
-        expect_err(fx, -EINVAL, "key attribute not present in set", NULL);
+        send_expect(fx, nlh, -EINVAL,
+                    "key attribute not present in set", NULL);
         nlh = flow_req(fx, OVS_FLOW_CMD_SET, NLM_F_ACK);
         put_ufid(nlh, &u);
-        gtu_send(fx->conn, nlh);
-        expect_err(fx, -ENOENT, NULL, NULL);
+        send_expect(fx, nlh, -ENOENT, NULL, NULL);
     }
     gtu_expect_none(fx->conn);
 }
@@ -1154,12 +1143,10 @@ test_probe_not_logged(void **state)
     put_key(nlh, &key);
     put_attr(nlh, OVS_FLOW_ATTR_UFID, long_id, sizeof long_id);
     put_attr(nlh, OVS_FLOW_ATTR_PROBE, NULL, 0);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -ENOENT, NULL, NULL);
+    send_expect(fx, nlh, -ENOENT, NULL, NULL);
     nlh = flow_req(fx, OVS_FLOW_CMD_NEW, NLM_F_ACK);
     put_attr(nlh, OVS_FLOW_ATTR_PROBE, NULL, 0);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, NULL, NULL);
+    send_expect(fx, nlh, -EINVAL, NULL, NULL);
     size = file_size(path);
     assert_int_equal(size, 0);
 
@@ -1167,8 +1154,7 @@ test_probe_not_logged(void **state)
     nlh = flow_req(fx, OVS_FLOW_CMD_GET, 0);
     put_key(nlh, &key);
     put_attr(nlh, OVS_FLOW_ATTR_UFID, long_id, sizeof long_id);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -ENOENT, NULL, NULL);
+    send_expect(fx, nlh, -ENOENT, NULL, NULL);
     assert_true(file_size(path) > size);
 
     wlog_set_file(NULL);
@@ -1284,6 +1270,26 @@ test_dump(void **state)
                         | OVS_UFID_F_OMIT_ACTIONS, seen, &n_flows);
     assert_int_equal(n_flows, N_DUMP);
     assert_int_equal(n_dgrams, 1);
+
+    /* Unlike the other families' dumps, this one reads its attributes,
+     * as the kernel's ovs_flow_cmd_dump() parses them: a policy violation
+     * ends it, without an extack message. */
+    {
+        struct nlmsghdr *nlh = flow_req(fx, OVS_FLOW_CMD_GET, NLM_F_DUMP);
+        const struct nlmsghdr *m = (const void *) rep_buf;
+        size_t len;
+        int32_t err;
+
+        put_attr(nlh, OVS_FLOW_ATTR_UFID_FLAGS, "\1\2", 2);
+        gtu_send(fx->conn, nlh);
+        len = gtu_recv(fx->conn, rep_buf, sizeof rep_buf);
+        assert_int_equal(gtu_count_msgs(rep_buf, len), 1);
+        assert_int_equal(m->nlmsg_type, NLMSG_DONE);
+        assert_int_equal(m->nlmsg_len, MNL_NLMSG_HDRLEN + sizeof err);
+        memcpy(&err, mnl_nlmsg_get_payload(m), sizeof err);
+        assert_int_equal(err, -ERANGE);
+        gtu_expect_none(fx->conn);
+    }
 
     /* Flush and dump again. */
     {
@@ -1462,25 +1468,21 @@ test_execute_errors(void **state)
     bad = put_attr(nlh, OVS_PACKET_ATTR_PACKET, frame, 13);
     put_attr(nlh, OVS_PACKET_ATTR_KEY, bb.b, bb.len);
     put_acts(nlh, OVS_PACKET_ATTR_ACTIONS, "2", NULL);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -ERANGE, "policy", bad);
+    send_expect(fx, nlh, -ERANGE, "policy", bad);
 
     /* Missing PACKET, KEY, ACTIONS. */
     nlh = exec_req(fx, fx->ifindex);
     put_attr(nlh, OVS_PACKET_ATTR_KEY, bb.b, bb.len);
     put_acts(nlh, OVS_PACKET_ATTR_ACTIONS, "2", NULL);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "packet attribute missing", NULL);
+    send_expect(fx, nlh, -EINVAL, "packet attribute missing", NULL);
     nlh = exec_req(fx, fx->ifindex);
     put_attr(nlh, OVS_PACKET_ATTR_PACKET, frame, sizeof frame);
     put_acts(nlh, OVS_PACKET_ATTR_ACTIONS, "2", NULL);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "key attribute missing", NULL);
+    send_expect(fx, nlh, -EINVAL, "key attribute missing", NULL);
     nlh = exec_req(fx, fx->ifindex);
     put_attr(nlh, OVS_PACKET_ATTR_PACKET, frame, sizeof frame);
     put_attr(nlh, OVS_PACKET_ATTR_KEY, bb.b, bb.len);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "actions attribute missing", NULL);
+    send_expect(fx, nlh, -EINVAL, "actions attribute missing", NULL);
 
     /* Bad keys. */
     ovs_exec_key(&bb, 0, 0, 65535);
@@ -1532,16 +1534,14 @@ test_execute_errors(void **state)
     put_attr(nlh, OVS_PACKET_ATTR_KEY, bb.b, bb.len);
     bad = put_acts(nlh, OVS_PACKET_ATTR_ACTIONS, "set(tcp(src=1,dst=2))",
                    NULL);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -EINVAL, "actions: ", bad);
+    send_expect(fx, nlh, -EINVAL, "actions: ", bad);
 
     /* No such datapath. */
     nlh = exec_req(fx, 0x7ffffff0);
     put_attr(nlh, OVS_PACKET_ATTR_PACKET, frame, sizeof frame);
     put_attr(nlh, OVS_PACKET_ATTR_KEY, bb.b, bb.len);
     put_acts(nlh, OVS_PACKET_ATTR_ACTIONS, "2", NULL);
-    gtu_send(fx->conn, nlh);
-    expect_err(fx, -ENODEV, "no datapath", NULL);
+    send_expect(fx, nlh, -ENODEV, "no datapath", NULL);
 
     assert_int_equal(port_dummy_tx_queued(dp_port_get(fx->gdp->dp, fx->p2)),
                      0);

@@ -50,10 +50,12 @@ enum {
 
 enum {
     GT_CMD_ECHO = 1,    /* Replies: R_PRESENT bitmap, R_U32 value. */
-    GT_CMD_DUMP = 2,
+    GT_CMD_DUMP = 2,    /* Reads its attributes (dump_attrs). */
     GT_CMD_FAIL = 3,    /* -ENOSPC, message, U32 as the bad attribute. */
     GT_CMD_NOTIFY = 4,  /* genl_notify() of an ECHO-like message. */
     GT_CMD_PROBE = 5,   /* Fails as a probe. */
+    GT_CMD_LIST = 6,    /* A dump of 3 entries that sees no attributes. */
+    GT_CMD_BULK = 7,    /* Replies: R_DATA of U32 bytes. */
 };
 
 enum {
@@ -150,6 +152,53 @@ gt_dump(struct genl_req *req, struct genl_msgbuf *out,
 }
 
 static int
+gt_bulk(struct genl_req *req)
+{
+    static const uint8_t zeros[GENL_REPLY_SIZE - 64];
+    uint32_t n = req->tb[GT_ATTR_U32] ? mnl_attr_get_u32(req->tb[GT_ATTR_U32])
+                                      : 0;
+    struct genl_msgbuf mb;
+    struct nlmsghdr *nlh;
+
+    assert_true(n <= sizeof zeros);
+    assert_int_equal(genl_msgbuf_init(&mb, GENL_REPLY_SIZE), 0);
+    nlh = genl_msg_start(&mb, &gt_family, GT_CMD_BULK,
+                         genl_conn_pid(req->conn), req->nlh->nlmsg_seq, 0,
+                         0);
+    assert_non_null(nlh);
+    assert_true(mnl_attr_put_check(nlh, genl_msg_room(&mb, nlh), GT_R_DATA,
+                                   n, zeros));
+    genl_msg_end(&mb, nlh);
+    genl_unicast(req->conn, &mb);
+    genl_msgbuf_uninit(&mb);
+    return 0;
+}
+
+static int
+gt_list(struct genl_req *req, struct genl_msgbuf *out,
+        struct genl_dump_state *st)
+{
+    /* GENL_DONT_VALIDATE_DUMP: the attributes are not there. */
+    for (int i = 0; i <= GENL_MAX_ATTR; i++) {
+        assert_null(req->tb[i]);
+    }
+    while (st->args[0] < 3) {
+        struct nlmsghdr *nlh;
+
+        nlh = genl_msg_start(out, &gt_family, GT_CMD_LIST,
+                             genl_conn_pid(req->conn), req->nlh->nlmsg_seq,
+                             NLM_F_MULTI, 0);
+        assert_non_null(nlh);
+        assert_true(mnl_attr_put_u32_check(nlh, genl_msg_room(out, nlh),
+                                           GT_R_INDEX,
+                                           (uint32_t) st->args[0]));
+        genl_msg_end(out, nlh);
+        st->args[0]++;
+    }
+    return 0;
+}
+
+static int
 gt_fail(struct genl_req *req)
 {
     errbuf_set(req->err, "gtest failure");
@@ -188,10 +237,12 @@ gt_probe(struct genl_req *req)
 
 static const struct genl_op gt_ops[] = {
     { .cmd = GT_CMD_ECHO, .doit = gt_echo },
-    { .cmd = GT_CMD_DUMP, .dumpit = gt_dump },
+    { .cmd = GT_CMD_DUMP, .dumpit = gt_dump, .dump_attrs = true },
     { .cmd = GT_CMD_FAIL, .admin = true, .doit = gt_fail },
     { .cmd = GT_CMD_NOTIFY, .doit = gt_notify },
     { .cmd = GT_CMD_PROBE, .doit = gt_probe },
+    { .cmd = GT_CMD_LIST, .dumpit = gt_list },
+    { .cmd = GT_CMD_BULK, .doit = gt_bulk },
 };
 
 static const struct genl_family gt_family = {
@@ -454,6 +505,7 @@ test_ctrl_dump(void **state)
 {
     struct genl_conn *c = gtu_conn(srv, 102);
     const struct nlmsghdr *nlh;
+    struct nlmsghdr *q;
     size_t len, n = 0;
 
     (void) state;
@@ -478,6 +530,19 @@ test_ctrl_dump(void **state)
         n++;
     }
     assert_null(genl_families[5]);
+    gtu_expect_none(c);
+
+    /* The kernel does not validate the family dump's attributes
+     * (GENL_DONT_VALIDATE_DUMP): a bad one changes nothing. */
+    q = ctrl_req(NLM_F_DUMP, 24);
+    mnl_attr_put_check(q, sizeof qbuf, CTRL_ATTR_FAMILY_ID, 1, "\1");
+    mnl_attr_put_check(q, sizeof qbuf, CTRL_ATTR_FAMILY_NAME, 3, "abc");
+    gtu_send(c, q);
+    len = recv_dgram(c);
+    assert_int_equal(gtu_count_msgs(rbuf, len), 6);
+    nlh = (const void *) (rbuf + len - MNL_NLMSG_HDRLEN - 4);
+    assert_int_equal(nlh->nlmsg_type, NLMSG_DONE);
+    assert_int_equal(*(const int32_t *) mnl_nlmsg_get_payload(nlh), 0);
     gtu_expect_none(c);
 
     /* GETPOLICY is listed but refused, with a reason. */
@@ -1107,6 +1172,31 @@ test_dump_errors(void **state)
     assert_int_equal(err, -ERANGE);
     assert_string_equal(msg, "");
     gtu_expect_none(c);
+
+    /* A dumpit that does not read its attributes neither sees them nor
+     * has them checked (GENL_DONT_VALIDATE_DUMP): the same violation
+     * changes nothing. */
+    nlh = gt_req(GT_CMD_LIST, NLM_F_DUMP, 214);
+    mnl_attr_put_check(nlh, sizeof qbuf, GT_ATTR_U32, 2, "\1\2");
+    mnl_attr_put_check(nlh, sizeof qbuf, GT_ATTR_STR, 3, "abc");
+    gtu_send(c, nlh);
+    {
+        size_t len = recv_dgram(c), n = 0;
+        const struct nlmsghdr *m;
+        int32_t done = 1;
+
+        GTU_FOR_EACH_MSG (m, rbuf, len) {
+            if (m->nlmsg_type == NLMSG_DONE) {
+                memcpy(&done, mnl_nlmsg_get_payload(m), 4);
+            } else {
+                assert_int_equal(gtu_genl(m)->cmd, GT_CMD_LIST);
+                n++;
+            }
+        }
+        assert_int_equal(n, 3);
+        assert_int_equal(done, 0);
+    }
+    gtu_expect_none(c);
     genl_conn_destroy(c);
 }
 
@@ -1166,7 +1256,57 @@ test_dump_busy(void **state)
     genl_conn_destroy(c);
 }
 
-/* ---- Sync markers. ---- */
+/* ---- Sync markers and reply budgets. ---- */
+
+/* Appends to 'dg' (at '*off', 'size' bytes) a BULK request with
+ * NLM_F_ACK whose reply carries 'data_len' bytes of R_DATA. */
+static void
+put_bulk(uint8_t *dg, size_t size, size_t *off, uint32_t seq,
+         uint32_t data_len)
+{
+    struct nlmsghdr *nlh;
+
+    assert_true(*off + 32 <= size);
+    nlh = gtu_req(dg + *off, 32, GT_FAMILY_ID, GT_CMD_BULK, NLM_F_ACK, seq,
+                  0);
+    assert_true(mnl_attr_put_u32_check(nlh, 32, GT_ATTR_U32, data_len));
+    *off += MNL_ALIGN(nlh->nlmsg_len);
+}
+
+/* Takes every datagram queued for 'c', which must be the reply and the
+ * ACK of BULK requests with sequence numbers from 'first' on, in order,
+ * then (if 'overrun') one NLMSG_OVERRUN, which may come between a reply
+ * and its ACK.  Returns the number of replies. */
+static uint32_t
+take_bulk(struct genl_conn *c, uint32_t first, bool overrun)
+{
+    bool saw_overrun = false;
+    uint32_t replies = 0, acks = 0;
+    size_t len;
+
+    while ((len = gtu_recv(c, rbuf, sizeof rbuf))) {
+        const struct nlmsghdr *nlh = (const void *) rbuf;
+        struct gtu_err e;
+
+        assert_false(saw_overrun);
+        assert_int_equal(gtu_count_msgs(rbuf, len), 1);
+        if (nlh->nlmsg_type == NLMSG_OVERRUN) {
+            saw_overrun = true;
+        } else if (replies == acks) {
+            assert_int_equal(nlh->nlmsg_type, GT_FAMILY_ID);
+            assert_int_equal(gtu_genl(nlh)->cmd, GT_CMD_BULK);
+            assert_int_equal(nlh->nlmsg_seq, first + replies);
+            replies++;
+        } else {
+            assert_int_equal(gtu_parse_err(nlh, &e), 0);
+            assert_int_equal(e.seq, first + acks);
+            acks++;
+        }
+    }
+    assert_int_equal(saw_overrun, overrun);
+    assert_true(overrun || replies == acks);
+    return replies;
+}
 
 static void
 test_sync(void **state)
@@ -1213,8 +1353,34 @@ test_sync(void **state)
     gtu_next(c, rbuf, sizeof rbuf, &kind);
     assert_int_equal(kind, GENL_OUT_NONE);
 
+    /* One marker per datagram, behind its replies, even when they did
+     * not all fit; and one for a datagram the transport consumes itself
+     * (genl_conn_mark_sync()). */
+    genl_conn_setsockopt(c, WEIR_SOCK_RCVBUF, 2048);
+    {
+        size_t off = 0;
+
+        for (uint32_t i = 0; i < 3; i++) {
+            put_bulk(qbuf, sizeof qbuf, &off, 240 + i, 60000);
+        }
+        genl_conn_input(c, qbuf, off);
+    }
+    for (int i = 0; i < 5; i++) {
+        gtu_next(c, rbuf, sizeof rbuf, &kind);
+        assert_int_equal(kind, GENL_OUT_DGRAM);
+    }
+    assert_int_equal(((struct nlmsghdr *) rbuf)->nlmsg_type, NLMSG_OVERRUN);
+    gtu_next(c, rbuf, sizeof rbuf, &kind);
+    assert_int_equal(kind, GENL_OUT_SYNC);
+    genl_conn_mark_sync(c);
+    gtu_next(c, rbuf, sizeof rbuf, &kind);
+    assert_int_equal(kind, GENL_OUT_SYNC);
+    gtu_next(c, rbuf, sizeof rbuf, &kind);
+    assert_int_equal(kind, GENL_OUT_NONE);
+
     /* Off again: no markers. */
     genl_conn_set_sync(c, false);
+    genl_conn_mark_sync(c);
     gtu_send(c, gt_req(GT_CMD_ECHO, 0, 234));
     gtu_next(c, rbuf, sizeof rbuf, &kind);
     assert_int_equal(kind, GENL_OUT_DGRAM);
@@ -1346,7 +1512,8 @@ test_overrun(void **state)
         mcast(1000 - MNL_NLMSG_HDRLEN - GENL_HDRLEN - MNL_ATTR_HDRLEN,
               100 + i);
     }
-    /* Replies are never dropped. */
+    /* While the overrun waits, replies are dropped too (the kernel's
+     * NETLINK_S_CONGESTED). */
     gtu_send(b, gt_req(GT_CMD_ECHO, 0, 250));
     for (;;) {
         len = gtu_recv(b, rbuf, sizeof rbuf);
@@ -1368,13 +1535,13 @@ test_overrun(void **state)
             n_queued += 1000;
             continue;
         }
-        assert_int_equal(nlh->nlmsg_type, GT_FAMILY_ID);
-        assert_int_equal(gtu_genl(nlh)->cmd, GT_CMD_ECHO);
-        assert_int_equal(n_queued, 1004);
-        n_queued += 10000;
+        fail_msg("unexpected datagram of type %u", nlh->nlmsg_type);
     }
-    assert_int_equal(n_queued, 11004);
+    assert_int_equal(n_queued, 1004);
     assert_int_equal(genl_conn_queued(b), 0);
+    gtu_send(b, gt_req(GT_CMD_ECHO, 0, 251));
+    nlh = gtu_recv_msg(b, rbuf, sizeof rbuf, GT_FAMILY_ID, GT_CMD_ECHO);
+    assert_int_equal(nlh->nlmsg_seq, 251);
 
     /* The overrun was taken: multicasts flow again, and a second
      * overrun is reported again. */
@@ -1389,6 +1556,123 @@ test_overrun(void **state)
     }
     assert_int_equal(n_queued, 104);
     genl_conn_destroy(b);
+}
+
+/* Replies, ACKs and echoes count against the receive buffer too, with a
+ * budget of at least GENL_REPLY_FLOOR: what does not fit is dropped and
+ * reported with one NLMSG_OVERRUN, so that one datagram of requests
+ * cannot make the server queue without bound. */
+static void
+test_reply_budget(void **state)
+{
+    static uint8_t dg[256 * 1024];
+    struct genl_conn *c = gtu_conn(srv, 131);
+    const size_t big = 60000;
+    size_t off, n;
+
+    (void) state;
+    genl_conn_setsockopt(c, WEIR_SOCK_RCVBUF, 2048);
+
+    /* A reply of nearly GENL_REPLY_SIZE and its ACK fit an empty queue,
+     * whatever the buffer. */
+    off = 0;
+    put_bulk(dg, sizeof dg, &off, 1, big);
+    genl_conn_input(c, dg, off);
+    assert_int_equal(take_bulk(c, 1, false), 1);
+
+    /* Three in one datagram: two replies and their ACKs fit the floor of
+     * two replies, the third and its ACK are dropped, reported once. */
+    off = 0;
+    for (uint32_t i = 0; i < 3; i++) {
+        put_bulk(dg, sizeof dg, &off, 10 + i, big);
+    }
+    genl_conn_input(c, dg, off);
+    assert_true(genl_conn_queued(c) <= 2 * GENL_REPLY_SIZE + 20);
+    assert_int_equal(take_bulk(c, 10, true), 2);
+
+    /* The overrun taken, replies flow again. */
+    off = 0;
+    put_bulk(dg, sizeof dg, &off, 20, 0);
+    genl_conn_input(c, dg, off);
+    assert_int_equal(take_bulk(c, 20, false), 1);
+
+    /* A whole datagram of small requests (8,000 and more): what is
+     * queued stays within the receive buffer, the requests are answered
+     * in order up to the first drop, and one NLMSG_OVERRUN ends it. */
+    genl_conn_setsockopt(c, WEIR_SOCK_RCVBUF, 212992);
+    for (off = 0, n = 0; off + 32 <= sizeof dg; n++) {
+        put_bulk(dg, sizeof dg, &off, 1000 + (uint32_t) n, 0);
+    }
+    genl_conn_input(c, dg, off);
+    assert_true(genl_conn_queued(c) <= 212992 + 20);
+    assert_true(take_bulk(c, 1000, true) < n);
+
+    /* With room for all of it, all of it is answered. */
+    genl_conn_setsockopt(c, WEIR_SOCK_RCVBUF, 4u << 20);
+    genl_conn_input(c, dg, off);
+    assert_int_equal(take_bulk(c, 1000, false), n);
+
+    /* WEIR_SOCK_RCVBUF is capped at WEIR_SOCK_RCVBUF_MAX: 1,200 replies
+     * of 60 KB (72 MB) do not all fit. */
+    genl_conn_setsockopt(c, WEIR_SOCK_RCVBUF, UINT32_MAX);
+    off = 0;
+    for (uint32_t i = 0; i < 1200; i++) {
+        put_bulk(dg, sizeof dg, &off, 2000 + i, big);
+    }
+    genl_conn_input(c, dg, off);
+    assert_true(genl_conn_queued(c) <= WEIR_SOCK_RCVBUF_MAX + 20);
+    n = take_bulk(c, 2000, true);
+    assert_true(n > 1000 && n < 1200);
+    genl_conn_destroy(c);
+}
+
+/* Dumps that end in their first part stop at the budget too: the dump
+ * that finds the queue at its budget waits for it to empty (its request
+ * answered -ENOBUFS, which does not fit: the overrun), the requests after
+ * it are -EBUSY (dropped as well). */
+static void
+test_dump_budget(void **state)
+{
+    static uint8_t dg[64 * 1024];
+    struct genl_conn *c = gtu_conn(srv, 132);
+    size_t off = 0, n = 0, parts;
+    uint32_t i;
+    char msg[256];
+    bool alone;
+    int err;
+
+    (void) state;
+    genl_conn_setsockopt(c, WEIR_SOCK_RCVBUF, 2048);
+    while (off + 64 <= sizeof dg) {
+        struct nlmsghdr *nlh = gtu_req(dg + off, 64, GT_FAMILY_ID,
+                                       GT_CMD_DUMP, NLM_F_DUMP,
+                                       500 + (uint32_t) n, 0);
+
+        mnl_attr_put_u32_check(nlh, 64, GT_ATTR_U32, 20);
+        mnl_attr_put_u64_check(nlh, 64, GT_ATTR_U64, 1000);
+        off += MNL_ALIGN(nlh->nlmsg_len);
+        n++;
+    }
+    genl_conn_input(c, dg, off);
+    assert_true(genl_conn_queued(c)
+                <= 2 * GENL_REPLY_SIZE + GENL_DUMP_DGRAM_SIZE + 20);
+    for (i = 0;; i++) {
+        const struct nlmsghdr *nlh = (const void *) rbuf;
+        size_t len = recv_dgram(c);
+
+        if (nlh->nlmsg_type == NLMSG_OVERRUN) {
+            break;
+        }
+        /* A whole dump in one datagram: 20 entries and NLMSG_DONE. */
+        assert_int_equal(nlh->nlmsg_seq, 500 + i);
+        assert_int_equal(gtu_count_msgs(rbuf, len), 21);
+    }
+    assert_true(i > 0 && i < n);
+    assert_int_equal(read_dump(c, 500 + i, &parts, &err, &alone, msg,
+                               sizeof msg), 20);
+    assert_int_equal(err, 0);
+    gtu_expect_none(c);
+    genl_conn_destroy(c);
 }
 
 /* ---- Port ids. ---- */
@@ -1828,6 +2112,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notify_echo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overrun, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dump_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dp_registry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_config, setup,
