@@ -140,7 +140,7 @@ def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for name, dgrams in SEEDS.items():
-        for opts in (0x1, 0xf):
+        for opts in (0x1, 0xf, 0x1f):
             data = bytes([opts]) + b"".join(
                 struct.pack(">H", len(d)) + d for d in dgrams)
             with open(os.path.join(out, "%s-%x" % (name, opts)), "wb") as f:
