@@ -447,6 +447,7 @@ local_flow_get(struct local_dp *ldp, const struct dpif_flow_get *get)
         error = flow_write(&reply, get->buf, get->buf_size, &ofs, get->flow,
                            offsets);
         if (error) {
+            memset(get->flow, 0, sizeof *get->flow);
             dpif_set_error("flow does not fit in a %zu-byte buffer",
                            get->buf_size);
         } else {
@@ -520,13 +521,7 @@ local_execute(struct local_dp *ldp, const struct dpif_execute *exec)
     int error;
 
     errbuf_clear(&err);
-    if (exec->mru) {
-        /* Fragmenting to an MRU belongs with conntrack reassembly, which
-         * this datapath does not have yet. */
-        dpif_set_error("execute: mru (fragmentation on output) is not "
-                       "supported");
-        return -EOPNOTSUPP;
-    }
+    /* dpif.c refuses an MRU for both providers. */
     pkt = packet_create(exec->packet, exec->packet_len);
     if (!pkt) {
         dpif_set_error("out of memory");
@@ -631,32 +626,36 @@ struct local_dump_thread {
     size_t size;
 };
 
-struct dpif_flow_dump *
-dpif_local_flow_dump_create(const struct dpif *dpif, bool terse)
+int
+dpif_local_flow_dump_create(const struct dpif *dpif, bool terse,
+                            struct dpif_flow_dump **dumpp)
 {
     struct local_dp *ldp = ldp_of(dpif);
     struct local_dump *dump = calloc(1, sizeof *dump);
     struct local_call c;
+    int error;
 
     if (!dump) {
         dpif_set_error("out of memory");
-        return NULL;
+        return -ENOMEM;
     }
-    if (dpif_local_enter(ldp, false, &c)) {
+    error = dpif_local_enter(ldp, false, &c);
+    if (error) {
         free(dump);
-        return NULL;
+        return error;
     }
     dump->dd = dp_flow_dump_create(ldp->dp, terse ? LOCAL_OMIT_ALL : 0);
     dpif_local_exit(ldp, &c);
     if (!dump->dd) {
         free(dump);
         dpif_set_error("out of memory");
-        return NULL;
+        return -ENOMEM;
     }
     dump->ldp = ldp;
     dump->terse = terse;
     atomic_init(&dump->error, 0);
-    return &dump->up;
+    *dumpp = &dump->up;
+    return 0;
 }
 
 int

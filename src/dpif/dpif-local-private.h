@@ -58,6 +58,7 @@
 
 struct dp_flow_info;
 struct errbuf;
+struct upcall_channel;
 
 #define LOCAL_POLL_MAX 256      /* Port changes a dpif holds. */
 #define LOCAL_EXEC_MAX 4        /* dp_threads for dpif_execute(). */
@@ -77,8 +78,10 @@ struct local_port_rec {
     char options[DPIF_OPTIONS_MAX];
 };
 
-/* What dpif_recv() returned last on one handler. */
+/* One upcall handler of a dpif: a channel of the datapath, and what
+ * dpif_recv() returned last from it. */
 struct local_handler {
+    struct upcall_channel *ch;
     void *buf;
     size_t size;
 };
@@ -90,14 +93,9 @@ struct local_dp {
     unsigned int n_opens;           /* Open dpifs (registry mutex). */
     bool deleted;                   /* Out of the registry (same). */
 
-    /* Read: any call using 'dp'.  Write: delete, handlers_set. */
+    /* Read: any call using 'dp'.  Write: delete, handlers_set, close. */
     pthread_rwlock_t lock;
     struct datapath *dp;            /* NULL once deleted. */
-
-    /* Handlers (written under the write lock). */
-    uint32_t n_handlers;
-    uint32_t *handler_pids;
-    struct local_handler *handlers;
 
     struct wmutex port_mutex;       /* One port add/del at a time. */
     struct wmutex recs_mutex;       /* Guards the next three. */
@@ -127,6 +125,11 @@ struct local_dpif {
     unsigned int head, n;
     bool overflow;
     int poll_fd;
+
+    /* Upcall handlers (dpif-local-upcall.c): changed under ldp->lock
+     * held for writing, read under it held for reading. */
+    uint32_t n_handlers;
+    struct local_handler *handlers;
 };
 
 /* What an RCU-aware call remembers about its caller. */
@@ -194,8 +197,8 @@ int dpif_local_port_fill(struct local_dp *ldp, uint32_t port_no,
 
 void dpif_local_operate(struct dpif *dpif, struct dpif_op **ops, size_t n);
 int dpif_local_flow_flush(struct dpif *dpif);
-struct dpif_flow_dump *dpif_local_flow_dump_create(const struct dpif *dpif,
-                                                   bool terse);
+int dpif_local_flow_dump_create(const struct dpif *dpif, bool terse,
+                                struct dpif_flow_dump **dumpp);
 int dpif_local_flow_dump_destroy(struct dpif_flow_dump *dump);
 struct dpif_flow_dump_thread *
 dpif_local_flow_dump_thread_create(struct dpif_flow_dump *dump);
@@ -209,8 +212,16 @@ void dpif_local_exec_pool_destroy(struct local_dp *ldp);
 
 /* ---- Upcalls (dpif-local-upcall.c). ---- */
 
-/* Frees handlers[0..n) and the array (NULL is a no-op). */
-void dpif_local_handlers_free(struct local_handler *h, uint32_t n);
+/* Frees handlers[0..n) and the array (NULL is a no-op), closing their
+ * channels if 'close' (not after the datapath is destroyed: that freed
+ * them).  Context: offline; with 'close', under the datapath's lock. */
+void dpif_local_handlers_free(struct local_handler *h, uint32_t n,
+                              bool close);
+
+/* Fills 'pids' (room for DP_UPCALL_PIDS_MAX) with the PIDs of the
+ * handlers of 'ld'.  Returns their count (0: none).
+ * Context: under the datapath's lock. */
+size_t dpif_local_handler_pids(const struct local_dpif *ld, uint32_t *pids);
 
 int dpif_local_handlers_set(struct dpif *dpif, uint32_t n);
 uint32_t dpif_local_handler_pid(const struct dpif *dpif,

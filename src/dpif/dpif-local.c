@@ -312,8 +312,6 @@ ldp_free(struct local_dp *ldp)
     pthread_cond_destroy(&ldp->exec_cond);
     wmutex_destroy(&ldp->poll_mutex);
     free(ldp->recs);
-    free(ldp->handler_pids);
-    free(ldp->handlers);
     free(ldp);
 }
 
@@ -441,6 +439,15 @@ local_close(struct dpif *dpif)
     struct local_call c;
     bool free_ldp;
 
+    /* The handlers first, while the dpif is still on the datapath's list:
+     * a dpif_delete() that ran before took them already. */
+    if (!dpif_local_lock(ldp, true, &c)) {
+        dpif_local_handlers_free(ld->handlers, ld->n_handlers, true);
+        ld->handlers = NULL;
+        ld->n_handlers = 0;
+        dpif_local_unlock(ldp, &c);
+    }
+
     wmutex_lock(&ldp->poll_mutex);
     for (struct local_dpif **p = &ldp->dpifs; *p; p = &(*p)->next) {
         if (*p == ld) {
@@ -475,6 +482,15 @@ local_destroy(struct dpif *dpif)
     if (error) {
         return error;
     }
+    /* Every dpif's handlers go with the datapath: dp_destroy() frees
+     * their channels.  The write lock keeps their calls out. */
+    wmutex_lock(&ldp->poll_mutex);
+    for (struct local_dpif *ld = ldp->dpifs; ld; ld = ld->next) {
+        dpif_local_handlers_free(ld->handlers, ld->n_handlers, false);
+        ld->handlers = NULL;
+        ld->n_handlers = 0;
+    }
+    wmutex_unlock(&ldp->poll_mutex);
     wmutex_lock(&registry_mutex);
     for (struct local_dp **p = &registry; *p; p = &(*p)->next) {
         if (*p == ldp) {
@@ -492,11 +508,6 @@ local_destroy(struct dpif *dpif)
     /* Before the NEW of a datapath of the same name. */
     dpif_local_emit_dp(DPIF_EV_DEL, ldp->name);
     wmutex_unlock(&registry_mutex);
-    dpif_local_handlers_free(ldp->handlers, ldp->n_handlers);
-    ldp->handlers = NULL;
-    free(ldp->handler_pids);
-    ldp->handler_pids = NULL;
-    ldp->n_handlers = 0;
     dpif_local_unlock(ldp, &c);
     return 0;
 }
@@ -608,25 +619,46 @@ static int
 local_port_add(struct dpif *dpif, const char *name, const char *type,
                const char *options, uint32_t *port_no)
 {
-    struct local_dp *ldp = ldp_of(dpif);
+    struct local_dpif *ld = local_dpif_cast(dpif);
+    struct local_dp *ldp = ld->ldp;
     struct dpif_port added;
     bool monitored = false;
     struct local_call c;
     struct errbuf err;
     uint32_t no = *port_no;
+    uint32_t *pids;
+    size_t n_pids = 0;
     int error;
 
     errbuf_clear(&err);
+    pids = malloc(DP_UPCALL_PIDS_MAX * sizeof *pids);
+    if (!pids) {
+        dpif_set_error("out of memory");
+        return -ENOMEM;
+    }
     error = dpif_local_lock(ldp, false, &c);
     if (error) {
+        free(pids);
         return error;
     }
+    /* The new port's upcall PIDs: this dpif's handlers', as the netlink
+     * provider sends them with the port (none: 0, which a new port of
+     * the datapath has). */
+    n_pids = dpif_local_handler_pids(ld, pids);
     /* One add or delete at a time keeps the port records, and the order
      * of the port events, in step with the ports.  Taken offline:
      * dp_port_del() waits for a grace period. */
     wmutex_lock(&ldp->port_mutex);
     dpif_local_call_online(&c);
     error = dp_port_add(ldp->dp, type, name, options, &no, &err);
+    if (!error && n_pids) {
+        error = dp_port_set_upcall_pids(ldp->dp, no, pids, n_pids);
+        if (error) {
+            /* Only memory can run out: the port goes again. */
+            dp_port_del(ldp->dp, no);
+            errbuf_set(&err, "out of memory for the port's upcall PIDs");
+        }
+    }
     if (!error) {
         recs_set(ldp, no, type, options);
         *port_no = no;
@@ -639,6 +671,7 @@ local_port_add(struct dpif *dpif, const char *name, const char *type,
     }
     wmutex_unlock(&ldp->port_mutex);
     dpif_local_unlock(ldp, &c);
+    free(pids);
     if (!error) {
         ports_changed(ldp, name);
     }

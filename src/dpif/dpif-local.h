@@ -21,11 +21,17 @@
  *
  * A process-wide registry maps names to datapaths.  Each datapath has a
  * reader/writer lock: every dpif call holds it for reading while it uses
- * the datapath; dpif_delete() and dpif_handlers_set() hold it for
- * writing, so a datapath (or its set of upcall handlers) never goes away
- * under a call on another thread, and calls on a deleted datapath fail
- * with -ENODEV.  dpif_recv_wait() waits in slices of at most 100 ms, so
- * neither waits long for it.
+ * the datapath; dpif_delete(), dpif_handlers_set() and dpif_close() hold
+ * it for writing, so a datapath (or a dpif's set of upcall handlers)
+ * never goes away under a call on another thread, and calls on a deleted
+ * datapath fail with -ENODEV.  dpif_recv_wait() waits in slices of at
+ * most 100 ms, so none of them waits long for it.
+ *
+ * Upcall handlers belong to the dpif, as the netlink provider's do (each
+ * handler is an upcall channel of the datapath with a PID of its own;
+ * dpif-local-upcall.c says more): another dpif of the datapath has none
+ * until it sets its own, and the misses go to the handlers of the dpif
+ * that set them last.
  *
  * The datapath API wants its callers to be RCU readers.  A thread that
  * calls this provider is registered on its first call (and unregistered
@@ -44,10 +50,8 @@
  * provider's requests set, this provider sets too: a new datapath has the
  * user features OVS_DP_F_UNALIGNED and OVS_DP_F_VPORT_PIDS, and
  * dpif_handlers_set() turns OVS_DP_F_DISPATCH_UPCALL_PER_CPU on (off with
- * no handlers).  Two differences remain: flow statistics keep all 12 TCP
- * flag bits (the kernel's wire format has 8), and dpif_recv_fd() is
- * -EOPNOTSUPP until the datapath exposes its handlers' channels
- * (dpif_recv_wait() works).  dpif_execute() runs on
+ * no handlers).  One difference remains: flow statistics keep all 12 TCP
+ * flag bits (the kernel's wire format has 8).  dpif_execute() runs on
  * one of up to 4 dp_thread objects per datapath, taken from a pool (a
  * datapath has a fixed number of thread slots, so one per calling
  * thread would run out).  Port changes made through any dpif of a

@@ -633,7 +633,9 @@ dpn_dump_sock_get(struct dpn *d, struct nlc_sock **sockp)
     if (*sockp) {
         return 0;
     }
-    r = nlc_open(sockp);
+    /* To the weird the dpif was opened on, whatever the control path is
+     * now. */
+    r = nlc_open_path(nlc_path(d->sock), sockp);
     if (!r) {
         r = nlc_setsockopt(*sockp, WEIR_SOCK_RCVBUF, DPN_DUMP_RCVBUF);
         if (r) {
@@ -656,24 +658,27 @@ dpn_dump_sock_put(struct dpn *d, struct nlc_sock *sock)
     nlc_close(sock);
 }
 
-struct dpif_flow_dump *
-dpif_netlink_flow_dump_create(const struct dpif *dpif, bool terse)
+int
+dpif_netlink_flow_dump_create(const struct dpif *dpif, bool terse,
+                              struct dpif_flow_dump **dumpp)
 {
     struct dpn *d = dpn_cast(dpif);
     uint64_t buf[DPN_MSG_OVERHEAD / 8];
     struct dpn_flow_dump *dump;
     struct nlmsghdr *nlh;
+    int r;
 
     dump = calloc(1, sizeof *dump);
     if (!dump) {
         dpif_set_error("out of memory");
-        return NULL;
+        return -ENOMEM;
     }
     dump->d = d;
     atomic_init(&dump->parse_error, 0);
-    if (dpn_dump_sock_get(d, &dump->sock)) {
+    r = dpn_dump_sock_get(d, &dump->sock);
+    if (r) {
         free(dump);
-        return NULL;
+        return r;
     }
     nlh = dpn_msg(d, buf, sizeof buf, d->fam.flow, OVS_FLOW_CMD_GET,
                   OVS_FLOW_VERSION, 0);
@@ -682,12 +687,14 @@ dpif_netlink_flow_dump_create(const struct dpif *dpif, bool terse)
         mnl_attr_put_u32_check(nlh, sizeof buf, OVS_FLOW_ATTR_UFID_FLAGS,
                                DPN_UFID_TERSE);
     }
-    if (nlc_dump_start(dump->sock, nlh, &dump->nd)) {
+    r = nlc_dump_start(dump->sock, nlh, &dump->nd);
+    if (r) {
         nlc_close(dump->sock);
         free(dump);
-        return NULL;
+        return r;
     }
-    return &dump->up;
+    *dumpp = &dump->up;
+    return 0;
 }
 
 int

@@ -135,7 +135,7 @@ dpn_mon_dp_name(struct dpn_monitor *m, uint32_t ifindex,
         memcpy(name, e->name, DPIF_NAME_MAX);
         return;
     }
-    if (!m->query && nlc_open(&m->query)) {
+    if (!m->query && nlc_open_path(nlc_path(m->sock), &m->query)) {
         m->query = NULL;
         return;
     }

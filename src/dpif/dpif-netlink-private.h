@@ -57,6 +57,8 @@
                         | OVS_UFID_F_OMIT_ACTIONS)
 
 #define DPN_POOL_MAX 2                  /* Idle dump sockets kept. */
+#define DPN_TXN_RCVBUF (4u << 20)       /* WEIR_SOCK_RCVBUF of the request
+                                         * socket. */
 #define DPN_HANDLERS_MAX 1024
 #define DPN_MSG_OVERHEAD 128            /* Headers and fixed attributes of
                                          * any request, with room. */
@@ -208,8 +210,8 @@ int dpif_netlink_parse_flow(const struct nlmsghdr *nlh, uint16_t family,
 void dpif_netlink_operate(struct dpif *dpif, struct dpif_op **ops,
                           size_t n);
 int dpif_netlink_flow_flush(struct dpif *dpif);
-struct dpif_flow_dump *dpif_netlink_flow_dump_create(const struct dpif *dpif,
-                                                     bool terse);
+int dpif_netlink_flow_dump_create(const struct dpif *dpif, bool terse,
+                                  struct dpif_flow_dump **dumpp);
 int dpif_netlink_flow_dump_destroy(struct dpif_flow_dump *dump);
 struct dpif_flow_dump_thread *
 dpif_netlink_flow_dump_thread_create(struct dpif_flow_dump *dump);

@@ -2,7 +2,10 @@
 /* dpif provider "netlink": upcall handlers.  Each handler is a socket of
  * its own whose port id weird sends upcalls to; dpif_handlers_set() gives
  * the datapath their ids for per-CPU dispatch and every port the same
- * ids for per-port dispatch.  The design is in dpif-netlink.c's essay. */
+ * ids for per-port dispatch.  The handlers are the dpif's: another dpif
+ * of the same datapath has its own (or none), and the datapath sends its
+ * misses to those of the dpif that set them last.  The design is in
+ * dpif-netlink.c's essay. */
 
 #include <errno.h>
 #include <linux/genetlink.h>
@@ -19,6 +22,7 @@
 
 #include "codec/nl-attr.h"
 #include "dpif/dpif-netlink-private.h"
+#include "lib/errbuf.h"
 
 /* Parses upcall message 'nlh' into 'up'.  Returns 0 or -EPROTO. */
 static int
@@ -147,15 +151,102 @@ out:
     return r;
 }
 
+/* Sets the datapath's user features to 'features' and, if 'n' > 0, its
+ * per-CPU PIDs to 'pids'; then every port's PIDs to 'pids' if
+ * 'features' has per-CPU dispatch and 'n' > 0, else to 0 (no upcalls):
+ * the state dpif_handlers_set() leaves.  Returns 0 or the first error;
+ * what was done before it stays done. */
+static int
+dpn_point_upcalls(struct dpn *d, uint32_t features, const uint32_t *pids,
+                  uint32_t n)
+{
+    bool to_pids = n && (features & OVS_DP_F_DISPATCH_UPCALL_PER_CPU);
+    uint32_t zero = 0;
+    int r;
+
+    r = dpif_netlink_dp_transact(d->sock, &d->fam, d->dp_ifindex,
+                                 OVS_DP_CMD_SET, 0, NULL, &features, pids, n,
+                                 NULL);
+    if (!r) {
+        r = dpn_set_port_pids(d, to_pids ? pids : &zero, to_pids ? n : 1);
+    }
+    return r;
+}
+
+/* The datapath as dpif_handlers_set() finds it, to go back to. */
+struct dpn_dp_upcalls {
+    struct dpn_dp_reply rep;    /* Its user features. */
+    uint32_t *pids;             /* In: room for DPN_HANDLERS_MAX. */
+    size_t n_pids;              /* Its per-CPU PIDs (as many as fit). */
+};
+
+/* Decodes a datapath reply with its per-CPU PIDs, as an nlc_reply_cb. */
+static int
+dpn_parse_dp_upcalls(const struct nlmsghdr *nlh, void *up_)
+{
+    struct dpn_dp_upcalls *up = up_;
+    const struct nlattr *tb[OVS_DP_ATTR_MAX + 1];
+    const struct nlattr *a;
+    uint32_t ifindex;
+    uint8_t cmd;
+    size_t len;
+    int r;
+
+    r = dpif_netlink_parse_dp(nlh, &up->rep);
+    if (!r) {
+        r = dpif_netlink_parse_ovs(nlh, up->rep.family, &cmd, &ifindex, tb,
+                                   OVS_DP_ATTR_MAX);
+    }
+    if (r) {
+        return r;
+    }
+    up->n_pids = 0;
+    a = tb[OVS_DP_ATTR_PER_CPU_PIDS];
+    if (a) {
+        len = mnl_attr_get_payload_len(a);
+        if (len % sizeof(uint32_t)) {
+            dpif_set_error("datapath reply: OVS_DP_ATTR_PER_CPU_PIDS of "
+                           "%zu bytes", len);
+            return -EPROTO;
+        }
+        up->n_pids = len / sizeof(uint32_t);
+        if (up->n_pids > DPN_HANDLERS_MAX) {
+            up->n_pids = DPN_HANDLERS_MAX;
+        }
+        memcpy(up->pids, mnl_attr_get_payload(a),
+               up->n_pids * sizeof(uint32_t));
+    }
+    return 0;
+}
+
+/* Reads the datapath's user features and per-CPU PIDs into 'up'.
+ * Returns 0 or -errno. */
+static int
+dpn_get_dp_upcalls(struct dpn *d, struct dpn_dp_upcalls *up)
+{
+    uint64_t buf[DPN_MSG_OVERHEAD / 8];
+    struct nlc_txn txn = { .reply_cb = dpn_parse_dp_upcalls, .aux = up };
+
+    up->rep.family = d->fam.dp;
+    txn.request = dpif_netlink_msg(d->dp_ifindex, buf, sizeof buf,
+                                   d->fam.dp, OVS_DP_CMD_GET,
+                                   OVS_DATAPATH_VERSION, 0);
+    nlc_transact_batch(d->sock, &txn, 1);
+    if (!txn.error && !txn.replied) {
+        dpif_set_error("no reply to a datapath request");
+        return -EPROTO;
+    }
+    return txn.error;
+}
+
 int
 dpif_netlink_handlers_set(struct dpif *dpif, uint32_t n)
 {
     struct dpn *d = dpn_cast(dpif);
     struct dpn_handler *handlers = NULL;
-    struct dpn_dp_reply rep;
+    struct dpn_dp_upcalls old = { .pids = NULL };
     uint32_t *pids = NULL;
     uint32_t features;
-    size_t n_pids;
     int r;
 
     if (n > DPN_HANDLERS_MAX) {
@@ -167,55 +258,59 @@ dpif_netlink_handlers_set(struct dpif *dpif, uint32_t n)
         pthread_rwlock_unlock(&d->handlers_lock);
         return 0;
     }
-    if (n) {
-        handlers = calloc(n, sizeof *handlers);
-        pids = malloc(n * sizeof *pids);
-        if (!handlers || !pids) {
-            r = -ENOMEM;
-            goto error;
-        }
+    handlers = calloc(n ? n : 1, sizeof *handlers);
+    pids = malloc((n ? n : 1) * sizeof *pids);
+    old.pids = malloc(DPN_HANDLERS_MAX * sizeof *old.pids);
+    if (!handlers || !pids || !old.pids) {
+        dpif_set_error("out of memory");
+        r = -ENOMEM;
+        goto error;
     }
     for (uint32_t i = 0; i < n; i++) {
         handlers[i].buf = malloc(NLC_RECV_SIZE);
         if (!handlers[i].buf) {
+            dpif_set_error("out of memory");
             r = -ENOMEM;
             goto error;
         }
-        r = nlc_open(&handlers[i].sock);
+        /* On the weird the dpif was opened on. */
+        r = nlc_open_path(nlc_path(d->sock), &handlers[i].sock);
         if (r) {
             goto error;
         }
         pids[i] = nlc_pid(handlers[i].sock);
     }
 
-    r = dpif_netlink_dp_transact(d->sock, &d->fam, d->dp_ifindex,
-                                 OVS_DP_CMD_GET, 0, NULL, NULL, NULL, 0,
-                                 &rep);
+    r = dpn_get_dp_upcalls(d, &old);
     if (r) {
         goto error;
     }
-    features = rep.features & ~(uint32_t) OVS_DP_F_DISPATCH_UPCALL_PER_CPU;
+    features = old.rep.features
+               & ~(uint32_t) OVS_DP_F_DISPATCH_UPCALL_PER_CPU;
     if (n) {
         features |= OVS_DP_F_DISPATCH_UPCALL_PER_CPU;
     }
-    r = dpif_netlink_dp_transact(d->sock, &d->fam, d->dp_ifindex,
-                                 OVS_DP_CMD_SET, 0, NULL, &features, pids,
-                                 n, NULL);
+    r = dpn_point_upcalls(d, features, pids, n);
     if (r) {
-        goto error;
-    }
-    {
-        uint32_t zero = 0;
+        /* Back to where the datapath was (as a dpif_handlers_set() of
+         * either provider leaves it), and this dpif keeps its handlers:
+         * a failure changes nothing, as far as weird still answers.  The
+         * reason is that of the failure. */
+        char why[ERRBUF_SIZE];
 
-        n_pids = n ? n : 1;
-        r = dpn_set_port_pids(d, n ? pids : &zero, n_pids);
+        snprintf(why, sizeof why, "%s", dpif_last_error());
+        (void) dpn_point_upcalls(d, old.rep.features, old.pids,
+                                 (uint32_t) old.n_pids);
+        dpif_set_error("%s", why);
+        goto error;
     }
     dpif_netlink_handlers_free(d->handlers, d->n_handlers);
     d->handlers = handlers;
     d->n_handlers = n;
     pthread_rwlock_unlock(&d->handlers_lock);
     free(pids);
-    return r;
+    free(old.pids);
+    return 0;
 
 error:
     pthread_rwlock_unlock(&d->handlers_lock);
@@ -223,6 +318,7 @@ error:
         dpif_netlink_handlers_free(handlers, n);
     }
     free(pids);
+    free(old.pids);
     return r;
 }
 
@@ -355,7 +451,15 @@ void
 dpif_netlink_recv_purge(struct dpif *dpif)
 {
     struct dpn *d = dpn_cast(dpif);
+    /* What is dropped is read into scratch space: the upcall a handler
+     * last returned points into its buffer and stays valid until that
+     * handler's next dpif_recv() (dpif.h). */
+    uint8_t *scratch = malloc(NLC_RECV_SIZE);
 
+    if (!scratch) {
+        dpif_set_error("out of memory: upcalls not purged");
+        return;
+    }
     pthread_rwlock_wrlock(&d->handlers_lock);
     for (uint32_t i = 0; i < d->n_handlers; i++) {
         struct dpn_handler *h = &d->handlers[i];
@@ -364,13 +468,15 @@ dpif_netlink_recv_purge(struct dpif *dpif)
          * as it empties, so "until empty" could last while traffic
          * flows. */
         for (int k = 0; k < 100000; k++) {
-            int r = nlc_recv_nb(h->sock, h->buf, NLC_RECV_SIZE);
+            int r = nlc_recv_nb(h->sock, scratch, NLC_RECV_SIZE);
 
             if (r < 0 && r != -EPROTO && r != -ENOBUFS) {
                 break;
             }
         }
-        h->len = h->off = 0;
+        /* The rest of the last datagram goes too; its bytes stay. */
+        h->off = h->len;
     }
     pthread_rwlock_unlock(&d->handlers_lock);
+    free(scratch);
 }

@@ -9,12 +9,18 @@
  * A dpif here is a client of a datapath that lives in weird.  It holds:
  *
  *   - the main socket, shared by every thread using the dpif, for
- *     requests and their replies (and port dumps, read whole);
+ *     requests and their replies (and port dumps, read whole under the
+ *     socket's lock, nl-client.h);
  *   - a port-change socket, a member of the ovs_vport multicast group,
  *     for dpif_port_poll();
  *   - one socket per upcall handler (dpif_handlers_set()), whose port ids
- *     weird sends upcalls to;
+ *     weird sends upcalls to: the handlers are this dpif's, not the
+ *     datapath's;
  *   - a small pool of sockets for flow dumps, one per dump in progress.
+ *
+ * Every socket after the main one connects to the path the main one was
+ * opened with (nlc_path()), not to dpif_control_path() of the moment: a
+ * program may change the path to open a dpif of another weird.
  *
  * A monitor (dpif_monitor_create()) is no dpif's: it has a connection of
  * its own, a member of the ovs_datapath, ovs_vport and ovs_flow groups.
@@ -39,7 +45,8 @@
  *
  * Where the kernel's errno differs from the one dpif.h promises (the
  * kernel answers -ENODEV for a missing port and -EBUSY for a port number
- * in use), this file translates, so both providers answer alike.
+ * or device in use), this file translates, so both providers answer
+ * alike.
  *
  * Flow dumps: one socket per dump, shared by the dump's threads under the
  * socket's mutex; each thread receives a whole dump part (one datagram)
@@ -64,6 +71,10 @@
  * Upcalls: per-CPU dispatch (OVS_DP_F_DISPATCH_UPCALL_PER_CPU with
  * OVS_DP_ATTR_PER_CPU_PIDS = the handlers' port ids), and every port's
  * UPCALL_PID array set to the same ids for readers of per-port dispatch.
+ * A dpif_handlers_set() that fails after the datapath changed sets it
+ * back (features, per-CPU PIDs, port PIDs as they were) and keeps the
+ * old handlers.  dpif_recv_purge() reads what it drops into scratch
+ * space, so the upcall a handler returned last stays valid.
  *
  * Monitors: weird's notifications decoded with the same decoders as the
  * replies; the datapath of a port or flow notification is named from a
@@ -353,6 +364,12 @@ dpn_open(const struct dpif_class *cls, const char *name, bool create,
 
     r = nlc_open(&d->sock);
     if (!r) {
+        /* Room for the answers of a whole batch (dpif_operate() puts up
+         * to 64 KiB of requests in a datagram; gets and echoes answer with
+         * whole flows): what does not fit is dropped, as by the kernel. */
+        r = nlc_setsockopt(d->sock, WEIR_SOCK_RCVBUF, DPN_TXN_RCVBUF);
+    }
+    if (!r) {
         r = dpif_netlink_resolve(d->sock, &d->fam);
     }
     if (r) {
@@ -376,7 +393,7 @@ dpn_open(const struct dpif_class *cls, const char *name, bool create,
         r = -ENOMEM;
         goto error;
     }
-    r = nlc_open(&d->poll_sock);
+    r = nlc_open_path(nlc_path(d->sock), &d->poll_sock);
     if (!r) {
         r = nlc_setsockopt(d->poll_sock, WEIR_SOCK_ADD_MEMBERSHIP,
                            d->fam.vport_group);
@@ -809,7 +826,18 @@ dpn_port_add(struct dpif *dpif, const char *name, const char *type,
     free(buf);
     free(pids);
     if (r == -EBUSY) {
-        dpif_set_error("port number %u is in use", *port_no);
+        /* weird, as the kernel, answers -EBUSY both for a number in use
+         * and for a device that is a port already (of this datapath or
+         * another); its reason says which. */
+        char why[ERRBUF_SIZE];
+
+        snprintf(why, sizeof why, "%s", dpif_last_error());
+        if (*port_no == DPIF_PORT_ANY) {
+            dpif_set_error("device %s is in use: %s", name, why);
+        } else {
+            dpif_set_error("port number %u or device %s is in use: %s",
+                           *port_no, name, why);
+        }
         r = -EEXIST;
     }
     if (!r) {

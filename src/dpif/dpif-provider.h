@@ -54,8 +54,10 @@ struct dpif_class {
     void (*operate)(struct dpif *dpif, struct dpif_op **ops, size_t n);
     int (*flow_flush)(struct dpif *dpif);
 
-    struct dpif_flow_dump *(*flow_dump_create)(const struct dpif *dpif,
-                                               bool terse);
+    /* Returns 0 and '*dumpp' (dpif.c fills the base), or -errno with the
+     * reason set. */
+    int (*flow_dump_create)(const struct dpif *dpif, bool terse,
+                            struct dpif_flow_dump **dumpp);
     int (*flow_dump_destroy)(struct dpif_flow_dump *dump);
     struct dpif_flow_dump_thread *(*flow_dump_thread_create)(
         struct dpif_flow_dump *dump);
@@ -84,10 +86,12 @@ struct dpif_class {
     void (*monitor_destroy)(struct dpif_monitor *mon);
 };
 
-/* Base of every provider's dpif. */
+/* Base of every provider's dpif (dpif.c fills it after open()). */
 struct dpif {
     const struct dpif_class *cls;
     char name[DPIF_NAME_MAX];
+    unsigned int fork_gen;      /* The process's fork count at open: see
+                                 * dpif.c, "fork()". */
 };
 
 struct dpif_flow_dump {
@@ -99,9 +103,11 @@ struct dpif_flow_dump_thread {
     struct dpif_flow_dump *dump;
 };
 
-/* Base of every provider's monitor. */
+/* Base of every provider's monitor (dpif.c fills it after
+ * monitor_create()). */
 struct dpif_monitor {
     const struct dpif_class *cls;
+    unsigned int fork_gen;      /* As struct dpif's. */
 };
 
 extern const struct dpif_class dpif_local_class;       /* dpif-local.c */

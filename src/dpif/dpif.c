@@ -11,7 +11,17 @@
  * leaves a reason for dpif_last_error(): the provider's, if it set one
  * (dpif_set_error()), else the errno's text.  -EAGAIN ("nothing yet")
  * is a normal answer of dpif_port_poll() and dpif_recv(), not a
- * failure: it leaves the last error alone. */
+ * failure: it leaves the last error alone.
+ *
+ * fork(): a child inherits the parent's dpifs, but not what they stand
+ * for (the netlink provider's connections are shared with the parent,
+ * their sequence numbers cloned, so replies would cross; the local
+ * provider's datapaths have no threads in the child).  A pthread_atfork()
+ * handler counts the forks of the process; every object records the count
+ * when it is made, and every call on an object made before the last fork
+ * fails with -ECHILD (check_gen()).  Closing or destroying such an object
+ * in the child releases nothing: its locks may have been held by a thread
+ * that does not exist in the child. */
 
 #include "weir/dpif.h"
 
@@ -20,6 +30,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +88,55 @@ error_end(unsigned long mark, int error)
         dpif_set_error("%s", strerror(-error));
     }
     return error;
+}
+
+/* ---- fork(). ---- */
+
+/* Forks of this process since it started (in the child: the parent's
+ * count plus one). */
+static atomic_uint fork_gen;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void
+fork_child(void)
+{
+    atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
+}
+
+static void
+fork_init(void)
+{
+    /* Fails only without memory: then a child is not caught. */
+    (void) pthread_atfork(NULL, NULL, fork_child);
+}
+
+/* The fork count for an object being made.  Registers the handler on the
+ * first call: there is nothing to catch before the first object. */
+static unsigned int
+gen_now(void)
+{
+    pthread_once(&fork_once, fork_init);
+    return atomic_load_explicit(&fork_gen, memory_order_relaxed);
+}
+
+/* Whether an object made at fork count 'gen' belongs to this process. */
+static bool
+gen_ok(unsigned int gen)
+{
+    return gen == atomic_load_explicit(&fork_gen, memory_order_relaxed);
+}
+
+/* Returns 0, or -ECHILD with the reason if an object ('what') made at
+ * fork count 'gen' is used in a child. */
+static int
+check_gen(unsigned int gen, const char *what)
+{
+    if (!gen_ok(gen)) {
+        dpif_set_error("this %s was made before fork(): a child process "
+                       "cannot use it (open a new one)", what);
+        return -ECHILD;
+    }
+    return 0;
 }
 
 /* ---- Providers and argument checks. ---- */
@@ -144,7 +204,8 @@ check_options(const char *options, bool may_be_null)
     return 0;
 }
 
-/* Returns -EINVAL (with the reason set) if 'dpif' is NULL, else 0. */
+/* Returns -EINVAL (with the reason set) if 'dpif' is NULL, -ECHILD if it
+ * was opened before a fork() (this is the child), else 0. */
 static int
 check_dpif(const struct dpif *dpif)
 {
@@ -152,7 +213,7 @@ check_dpif(const struct dpif *dpif)
         dpif_set_error("no dpif given");
         return -EINVAL;
     }
-    return 0;
+    return check_gen(dpif->fork_gen, "dpif");
 }
 
 /* Checks a pointer/length pair: a length needs bytes. */
@@ -186,19 +247,54 @@ check_ufid(const struct dpif_ufid *ufid)
 
 /* ---- Control path. ---- */
 
-/* Set once by a program before its threads use the netlink provider;
- * the mutex keeps concurrent setters apart. */
+/* Every path dpif_control_path() hands out is a copy kept for the life
+ * of the process, one per distinct path: a caller may keep the pointer
+ * while another thread sets another path (or changes the environment).
+ * A program sets a handful of paths at most, so the list stays short. */
+struct control_path {
+    struct control_path *next;
+    char path[];
+};
+
 static pthread_mutex_t control_mutex = PTHREAD_MUTEX_INITIALIZER;
-static char control_path[PATH_MAX];
-static bool control_path_set;
+static struct control_path *control_paths;  /* Under 'control_mutex'. */
+static const char *control_path_set;        /* Same; NULL: not set. */
+
+/* Returns the kept copy of 'path', making it if needed, or NULL if memory
+ * ran out.  Context: 'control_mutex' held. */
+static const char *
+control_path_intern(const char *path)
+{
+    struct control_path *cp;
+    size_t len = strlen(path);
+
+    for (cp = control_paths; cp; cp = cp->next) {
+        if (!strcmp(cp->path, path)) {
+            return cp->path;
+        }
+    }
+    cp = malloc(sizeof *cp + len + 1);
+    if (!cp) {
+        return NULL;
+    }
+    memcpy(cp->path, path, len + 1);
+    cp->next = control_paths;
+    control_paths = cp;
+    return cp->path;
+}
 
 void
 dpif_set_control_path(const char *path)
 {
     pthread_mutex_lock(&control_mutex);
-    control_path_set = path != NULL;
     if (path) {
-        snprintf(control_path, sizeof control_path, "%s", path);
+        const char *kept = control_path_intern(path);
+
+        /* Out of memory: "" connects nowhere (-ENOENT), rather than to a
+         * path the caller did not ask for. */
+        control_path_set = kept ? kept : "";
+    } else {
+        control_path_set = NULL;
     }
     pthread_mutex_unlock(&control_mutex);
 }
@@ -206,17 +302,24 @@ dpif_set_control_path(const char *path)
 const char *
 dpif_control_path(void)
 {
-    const char *env;
-    bool set;
+    const char *path;
 
     pthread_mutex_lock(&control_mutex);
-    set = control_path_set;
-    pthread_mutex_unlock(&control_mutex);
-    if (set) {
-        return control_path;
+    path = control_path_set;
+    if (!path) {
+        const char *env = getenv(WEIR_CONTROL_ENV);
+
+        if (env && env[0]) {
+            path = control_path_intern(env);
+            if (!path) {
+                path = env;     /* Out of memory: the best there is. */
+            }
+        } else {
+            path = WEIR_CONTROL_DEFAULT;
+        }
     }
-    env = getenv(WEIR_CONTROL_ENV);
-    return env && env[0] ? env : WEIR_CONTROL_DEFAULT;
+    pthread_mutex_unlock(&control_mutex);
+    return path;
 }
 
 /* ---- Datapaths. ---- */
@@ -227,6 +330,7 @@ dpif_open(const char *type, const char *name, bool create,
 {
     unsigned long mark = error_begin();
     const struct dpif_class *cls;
+    unsigned int gen;
     int error;
 
     if (!dpifp) {
@@ -242,11 +346,13 @@ dpif_open(const char *type, const char *name, bool create,
     if (!cls) {
         return -EINVAL;
     }
+    gen = gen_now();
     error = cls->open(cls, name, create, dpifp);
     if (error) {
         *dpifp = NULL;
     } else {
         (*dpifp)->cls = cls;
+        (*dpifp)->fork_gen = gen;
         snprintf((*dpifp)->name, sizeof (*dpifp)->name, "%s", name);
     }
     return error_end(mark, error);
@@ -255,7 +361,8 @@ dpif_open(const char *type, const char *name, bool create,
 void
 dpif_close(struct dpif *dpif)
 {
-    if (dpif) {
+    /* In a child, nothing: see the top of this file. */
+    if (dpif && gen_ok(dpif->fork_gen)) {
         dpif->cls->close(dpif);
     }
 }
@@ -465,6 +572,14 @@ struct dpif_port_dump {
     int error;                  /* What ended the dump early, or 0. */
 };
 
+/* What dpif_port_dump_start() returns when it cannot allocate a dump: an
+ * ended one, never written (dpif_port_dump_next() reads 'done' only) nor
+ * freed. */
+static struct dpif_port_dump port_dump_nomem = {
+    .done = true,
+    .error = -ENOMEM,
+};
+
 struct dpif_port_dump *
 dpif_port_dump_start(const struct dpif *dpif)
 {
@@ -473,7 +588,7 @@ dpif_port_dump_start(const struct dpif *dpif)
 
     if (!dump) {
         dpif_set_error("out of memory");
-        return NULL;
+        return &port_dump_nomem;
     }
     dump->dpif = dpif;
     dump->error = check_dpif(dpif);
@@ -496,7 +611,11 @@ dpif_port_dump_next(struct dpif_port_dump *dump, struct dpif_port *port)
         return false;
     }
     memset(port, 0, sizeof *port);
-    ret = dump->dpif->cls->port_dump_next(dump->dpif, dump->state, port);
+    ret = check_dpif(dump->dpif);
+    if (!ret) {
+        ret = dump->dpif->cls->port_dump_next(dump->dpif, dump->state,
+                                              port);
+    }
     if (ret > 0) {
         return true;
     }
@@ -511,9 +630,19 @@ dpif_port_dump_done(struct dpif_port_dump *dump)
     int error;
 
     if (!dump) {
+        dpif_set_error("no port dump given");
+        return -EINVAL;
+    }
+    if (dump == &port_dump_nomem) {
+        dpif_set_error("out of memory for a port dump");
         return -ENOMEM;
     }
     if (dump->started) {
+        if (!gen_ok(dump->dpif->fork_gen)) {
+            /* A dump started before fork(): the child leaves it. */
+            dpif_set_error("this port dump was started before fork()");
+            return -ECHILD;
+        }
         dump->dpif->cls->port_dump_done(dump->dpif, dump->state);
     }
     error = dump->error;
@@ -625,6 +754,14 @@ op_check(struct dpif_op *op)
                                                            : 0);
             return -EINVAL;
         }
+        if (exec->mru) {
+            /* Both providers alike: neither datapath reassembles IP
+             * fragments (no conntrack), so none can fragment again on
+             * output as the kernel does for a packet with an MRU. */
+            dpif_set_error("execute: mru %u: weir does not fragment on "
+                           "output; leave mru 0", exec->mru);
+            return -EOPNOTSUPP;
+        }
         return check_bytes("execute: actions", exec->actions,
                            exec->actions_len);
     }
@@ -649,10 +786,11 @@ dpif_operate(struct dpif *dpif, struct dpif_op **ops, size_t n)
             ops[i]->error = 0;
         }
     }
-    if (check_dpif(dpif)) {
+    last_fail = check_dpif(dpif);
+    if (last_fail) {
         for (size_t i = 0; i < n; i++) {
             if (ops[i]) {
-                ops[i]->error = -EINVAL;
+                ops[i]->error = last_fail;
             }
         }
         return;
@@ -784,18 +922,19 @@ struct dpif_flow_dump *
 dpif_flow_dump_create(const struct dpif *dpif, bool terse)
 {
     unsigned long mark = error_begin();
-    struct dpif_flow_dump *dump;
+    struct dpif_flow_dump *dump = NULL;
+    int error = check_dpif(dpif);
 
-    if (check_dpif(dpif)) {
+    if (!error) {
+        error = error_end(mark, dpif->cls->flow_dump_create(dpif, terse,
+                                                            &dump));
+    }
+    if (error) {
+        errno = -error;
         return NULL;
     }
-    dump = dpif->cls->flow_dump_create(dpif, terse);
-    if (dump) {
-        dump->dpif = dpif;
-        dump->terse = terse;
-    } else if (last_error.seq == mark) {
-        dpif_set_error("cannot start a flow dump");
-    }
+    dump->dpif = dpif;
+    dump->terse = terse;
     return dump;
 }
 
@@ -807,6 +946,9 @@ dpif_flow_dump_thread_create(struct dpif_flow_dump *dump)
 
     if (!dump) {
         dpif_set_error("no flow dump given");
+        return NULL;
+    }
+    if (check_dpif(dump->dpif)) {
         return NULL;
     }
     thread = dump->dpif->cls->flow_dump_thread_create(dump);
@@ -821,7 +963,7 @@ dpif_flow_dump_thread_create(struct dpif_flow_dump *dump)
 void
 dpif_flow_dump_thread_destroy(struct dpif_flow_dump_thread *thread)
 {
-    if (thread) {
+    if (thread && gen_ok(thread->dump->dpif->fork_gen)) {
         thread->dump->dpif->cls->flow_dump_thread_destroy(thread);
     }
 }
@@ -834,6 +976,9 @@ dpif_flow_dump_next(struct dpif_flow_dump_thread *thread,
         return 0;
     }
     memset(flows, 0, (size_t) max * sizeof *flows);
+    if (check_dpif(thread->dump->dpif)) {
+        return 0;
+    }
     return thread->dump->dpif->cls->flow_dump_next(thread, flows, max);
 }
 
@@ -841,11 +986,14 @@ int
 dpif_flow_dump_destroy(struct dpif_flow_dump *dump)
 {
     unsigned long mark = error_begin();
+    int error;
 
     if (!dump) {
         return 0;
     }
-    return error_end(mark, dump->dpif->cls->flow_dump_destroy(dump));
+    error = check_dpif(dump->dpif);
+    return error ? error
+                 : error_end(mark, dump->dpif->cls->flow_dump_destroy(dump));
 }
 
 /* ---- Upcalls. ---- */
@@ -878,7 +1026,8 @@ dpif_recv_set(struct dpif *dpif, bool enable)
 uint32_t
 dpif_handler_pid(const struct dpif *dpif, uint32_t handler_id)
 {
-    return dpif ? dpif->cls->handler_pid(dpif, handler_id) : 0;
+    return dpif && gen_ok(dpif->fork_gen)
+           ? dpif->cls->handler_pid(dpif, handler_id) : 0;
 }
 
 int
@@ -929,7 +1078,7 @@ dpif_recv_fd(struct dpif *dpif, uint32_t handler_id)
 void
 dpif_recv_purge(struct dpif *dpif)
 {
-    if (dpif) {
+    if (!check_dpif(dpif)) {
         dpif->cls->recv_purge(dpif);
     }
 }
@@ -941,6 +1090,7 @@ dpif_monitor_create(const char *type, struct dpif_monitor **monp)
 {
     unsigned long mark = error_begin();
     const struct dpif_class *cls;
+    unsigned int gen;
     int error;
 
     if (!monp) {
@@ -952,11 +1102,13 @@ dpif_monitor_create(const char *type, struct dpif_monitor **monp)
     if (!cls) {
         return -EINVAL;
     }
+    gen = gen_now();
     error = cls->monitor_create(cls, monp);
     if (error) {
         *monp = NULL;
     } else {
         (*monp)->cls = cls;
+        (*monp)->fork_gen = gen;
     }
     return error_end(mark, error);
 }
@@ -972,6 +1124,9 @@ dpif_monitor_next(struct dpif_monitor *mon, struct dpif_event *event,
         return -EINVAL;
     }
     memset(event, 0, sizeof *event);
+    if (check_gen(mon->fork_gen, "monitor")) {
+        return -ECHILD;
+    }
     return error_end(mark, mon->cls->monitor_next(mon, event, timeout_ms));
 }
 
@@ -982,13 +1137,16 @@ dpif_monitor_fd(const struct dpif_monitor *mon)
         dpif_set_error("no monitor given");
         return -EINVAL;
     }
+    if (check_gen(mon->fork_gen, "monitor")) {
+        return -ECHILD;
+    }
     return mon->cls->monitor_fd(mon);
 }
 
 void
 dpif_monitor_destroy(struct dpif_monitor *mon)
 {
-    if (mon) {
+    if (mon && gen_ok(mon->fork_gen)) {
         mon->cls->monitor_destroy(mon);
     }
 }

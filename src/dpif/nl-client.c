@@ -36,8 +36,46 @@ struct nlc_sock {
                                  * not yet reported; under 'mutex'. */
     uint8_t *rbuf;              /* NLC_RECV_SIZE bytes, allocated on first
                                  * use; under 'mutex'. */
+    int timeout_ms;             /* SO_RCVTIMEO and SO_SNDTIMEO; under
+                                 * 'mutex' (read for reasons only). */
     char path[sizeof ((struct sockaddr_un *) 0)->sun_path];
 };
+
+/* Sets SO_RCVTIMEO and SO_SNDTIMEO of 'fd' to 'ms'.  Returns 0 or
+ * -errno (with the reason set). */
+static int
+nlc_set_fd_timeouts(int fd, int ms)
+{
+    struct timeval tv = {
+        .tv_sec = ms / 1000,
+        .tv_usec = (ms % 1000) * 1000,
+    };
+
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0
+        || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0) {
+        int err = errno;
+
+        dpif_set_error("control socket: setting timeouts: %s",
+                       strerror(err));
+        return -err;
+    }
+    return 0;
+}
+
+/* The errno of a failed send of 'sock' ('err', positive) as the call
+ * returns it, with the reason set.  SO_SNDTIMEO ran out (EAGAIN): weird
+ * left its socket full for the whole timeout. */
+static int
+nlc_send_error(const struct nlc_sock *sock, int err)
+{
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+        dpif_set_error("weird did not take a request within %d ms (its "
+                       "control socket stayed full)", sock->timeout_ms);
+        return -ETIMEDOUT;
+    }
+    dpif_set_error("control socket: send failed: %s", strerror(err));
+    return err == EPIPE || err == ECONNRESET ? -ECONNRESET : -err;
+}
 
 /* ---- Low-level send and receive. ---- */
 
@@ -52,11 +90,7 @@ nlc_send_raw(struct nlc_sock *sock, const void *data, size_t len)
             return 0;
         }
         if (errno != EINTR) {
-            int err = -errno;
-
-            dpif_set_error("control socket: send failed: %s",
-                           strerror(-err));
-            return err == -EPIPE ? -ECONNRESET : err;
+            return nlc_send_error(sock, errno);
         }
     }
 }
@@ -129,7 +163,7 @@ nlc_recv_dgram(struct nlc_sock *sock, void *buf, size_t size, bool block)
                     return -EAGAIN;
                 }
                 dpif_set_error("weird did not answer within %d ms",
-                               NLC_TIMEOUT_MS);
+                               sock->timeout_ms);
                 return -ETIMEDOUT;
             }
             dpif_set_error("control socket: receive failed: %s",
@@ -360,10 +394,6 @@ nlc_hello(struct nlc_sock *sock)
 int
 nlc_open_fd(int fd, struct nlc_sock **sockp)
 {
-    struct timeval tv = {
-        .tv_sec = NLC_TIMEOUT_MS / 1000,
-        .tv_usec = (NLC_TIMEOUT_MS % 1000) * 1000,
-    };
     struct nlc_sock *sock;
     int r;
 
@@ -377,9 +407,11 @@ nlc_open_fd(int fd, struct nlc_sock **sockp)
     wmutex_init(&sock->mutex);
     sock->fd = fd;
     sock->seq = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
-        r = -errno;
-        dpif_set_error("control socket: SO_RCVTIMEO: %s", strerror(-r));
+    sock->timeout_ms = NLC_TIMEOUT_MS;
+    /* nlc_open_path() set them before connect(); a socket from elsewhere
+     * gets them here. */
+    r = nlc_set_fd_timeouts(fd, NLC_TIMEOUT_MS);
+    if (r) {
         goto error;
     }
     r = nlc_hello(sock);
@@ -403,7 +435,12 @@ error:
 int
 nlc_open(struct nlc_sock **sockp)
 {
-    const char *path = dpif_control_path();
+    return nlc_open_path(dpif_control_path(), sockp);
+}
+
+int
+nlc_open_path(const char *path, struct nlc_sock **sockp)
+{
     struct sockaddr_un sun;
     int fd;
     int r;
@@ -422,11 +459,26 @@ nlc_open(struct nlc_sock **sockp)
         dpif_set_error("control socket: %s", strerror(-r));
         return r;
     }
+    /* Before connect(): a weird whose listen queue is full makes connect()
+     * wait, for at most SO_SNDTIMEO (then EAGAIN). */
+    r = nlc_set_fd_timeouts(fd, NLC_TIMEOUT_MS);
+    if (r) {
+        close(fd);
+        return r;
+    }
     while (connect(fd, (struct sockaddr *) &sun, sizeof sun) < 0) {
         if (errno != EINTR) {
-            r = -errno;
-            dpif_set_error("cannot connect to weird at %s: %s", path,
-                           strerror(-r));
+            int err = errno;
+
+            if (err == EAGAIN || err == EWOULDBLOCK) {
+                dpif_set_error("weird at %s did not accept the connection "
+                               "within %d ms", path, NLC_TIMEOUT_MS);
+                r = -ETIMEDOUT;
+            } else {
+                dpif_set_error("cannot connect to weird at %s: %s", path,
+                               strerror(err));
+                r = -err;
+            }
             close(fd);
             return r;
         }
@@ -454,6 +506,30 @@ uint32_t
 nlc_pid(const struct nlc_sock *sock)
 {
     return sock->pid;
+}
+
+const char *
+nlc_path(const struct nlc_sock *sock)
+{
+    return sock->path;
+}
+
+int
+nlc_set_timeout(struct nlc_sock *sock, int timeout_ms)
+{
+    int r;
+
+    if (timeout_ms <= 0) {
+        dpif_set_error("timeout %d ms: must be positive", timeout_ms);
+        return -EINVAL;
+    }
+    wmutex_lock(&sock->mutex);
+    r = nlc_set_fd_timeouts(sock->fd, timeout_ms);
+    if (!r) {
+        sock->timeout_ms = timeout_ms;
+    }
+    wmutex_unlock(&sock->mutex);
+    return r;
 }
 
 int
@@ -523,6 +599,7 @@ nlc_transact_dgram_locked(struct nlc_sock *sock, struct nlc_txn *txns,
     struct msghdr msg;
     uint32_t base = sock->seq;
     bool finished = false;
+    size_t answered = 0;        /* Requests known to have been handled. */
     ssize_t sent;
 
     sock->seq += n;
@@ -548,10 +625,7 @@ nlc_transact_dgram_locked(struct nlc_sock *sock, struct nlc_txn *txns,
         sent = sendmsg(sock->fd, &msg, MSG_NOSIGNAL);
     } while (sent < 0 && errno == EINTR);
     if (sent < 0) {
-        int err = errno;
-
-        dpif_set_error("control socket: send failed: %s", strerror(err));
-        return err == EPIPE ? -ECONNRESET : -err;
+        return nlc_send_error(sock, errno);
     }
 
     while (!finished) {
@@ -567,11 +641,28 @@ nlc_transact_dgram_locked(struct nlc_sock *sock, struct nlc_txn *txns,
             struct nlc_txn *txn;
 
             if (nlh->nlmsg_type == NLMSG_OVERRUN) {
-                sock->overrun = true;
+                /* weird, like the kernel, dropped answers that did not fit
+                 * our receive buffer, and drops the rest of this
+                 * datagram's: the requests after the last one answered
+                 * have no known outcome.  (Transaction sockets join no
+                 * group, so the overrun is ours.) */
+                for (size_t k = answered; k < n; k++) {
+                    if (!txns[k].error) {
+                        txns[k].error = -ENOBUFS;
+                    }
+                }
+                nlc_report(-ENOBUFS, "replies dropped: the receive buffer "
+                           "overflowed");
+                finished = true;
                 continue;
             }
             if (nlh->nlmsg_type == NLMSG_NOOP || i >= n) {
                 continue;       /* Not ours: an abandoned earlier call. */
+            }
+            /* Answers come in request order: every request before this
+             * one has been handled. */
+            if (i + 1 > answered) {
+                answered = i + 1;
             }
             txn = &txns[i];
             if (nlh->nlmsg_type == NLMSG_ERROR) {
@@ -666,13 +757,14 @@ nlc_transact(struct nlc_sock *sock, struct nlmsghdr *request,
 
 /* ---- Dumps. ---- */
 
-int
-nlc_dump_start(struct nlc_sock *sock, struct nlmsghdr *request,
-               struct nlc_dump *dump)
+/* Sends dump request 'request' and sets up 'dump' for it.  Returns 0 or
+ * a transport error (which also ends the dump). */
+static int
+nlc_dump_send_locked(struct nlc_sock *sock, struct nlmsghdr *request,
+                     struct nlc_dump *dump) WEIR_REQUIRES(&sock->mutex)
 {
     int r;
 
-    wmutex_lock(&sock->mutex);
     dump->sock = sock;
     dump->seq = sock->seq++;
     dump->done = false;
@@ -686,8 +778,28 @@ nlc_dump_start(struct nlc_sock *sock, struct nlmsghdr *request,
         dump->done = true;
         dump->status = r;
     }
+    return r;
+}
+
+int
+nlc_dump_start(struct nlc_sock *sock, struct nlmsghdr *request,
+               struct nlc_dump *dump)
+{
+    int r;
+
+    wmutex_lock(&sock->mutex);
+    r = nlc_dump_send_locked(sock, request, dump);
     wmutex_unlock(&sock->mutex);
     return r;
+}
+
+/* Whether 'nlh' belongs to 'dump': its sequence number, and addressed to
+ * its socket's port id. */
+static bool
+nlc_dump_owns(const struct nlc_dump *dump, const struct nlmsghdr *nlh)
+{
+    return nlh->nlmsg_seq == dump->seq
+           && nlh->nlmsg_pid == dump->sock->pid;
 }
 
 /* Looks for the end of 'dump' in the datagram 'buf': sets 'done' and
@@ -709,7 +821,7 @@ nlc_dump_scan_locked(struct nlc_sock *sock, struct nlc_dump *dump,
             sock->overrun = true;
             continue;
         }
-        if (nlh->nlmsg_seq != dump->seq) {
+        if (!nlc_dump_owns(dump, nlh)) {
             continue;
         }
         if (nlh->nlmsg_type == NLMSG_ERROR) {
@@ -766,8 +878,7 @@ nlc_dump_next_msg(const struct nlc_dump *dump, const void *buf, size_t len,
     const struct nlmsghdr *nlh;
 
     while (nlc_next_msg(buf, len, offset, &nlh) > 0) {
-        if (nlh->nlmsg_seq == dump->seq
-            && nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
+        if (nlc_dump_owns(dump, nlh) && nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
             return nlh;
         }
     }
@@ -782,15 +893,15 @@ nlc_dump_all(struct nlc_sock *sock, struct nlmsghdr *request,
     int cb_error = 0;
     int r;
 
-    r = nlc_dump_start(sock, request, &dump);
-    if (r) {
-        return r;
-    }
+    /* The lock is held from the request to NLMSG_DONE: see nl-client.h. */
     wmutex_lock(&sock->mutex);
     r = nlc_alloc_rbuf_locked(sock);
+    if (!r) {
+        r = nlc_dump_send_locked(sock, request, &dump);
+    }
     if (r) {
-        dump.done = true;
-        dump.status = r;
+        wmutex_unlock(&sock->mutex);
+        return r;
     }
     while (!dump.done) {
         const struct nlmsghdr *nlh;

@@ -10,16 +10,20 @@
  *
  * A 'struct nlc_sock' is one connection to weird (weir/control.h): what a
  * NETLINK_GENERIC socket is to a kernel client.  nlc_open() connects to
- * dpif_control_path(), does the HELLO exchange (weird chooses the port
- * id) and turns on NETLINK_EXT_ACK and NETLINK_CAP_ACK.  On top of it:
+ * dpif_control_path() (nlc_open_path() to a path of the caller's, e.g.
+ * nlc_path() of a socket it already has), does the HELLO exchange (weird
+ * chooses the port id) and turns on NETLINK_EXT_ACK and NETLINK_CAP_ACK.
+ * On top of it:
  *
  *   - family and multicast group ids by name (nlctrl CTRL_CMD_GETFAMILY),
  *     cached for the process;
  *   - transactions: one or many requests, sent in as few datagrams as fit
  *     (each under NLC_DGRAM_MAX), each request's outcome (its reply, if
  *     any, and its error) matched up by sequence number;
- *   - dumps: one request, then parts until NLMSG_DONE, possibly read by
- *     several threads in turn;
+ *   - dumps: one request, then parts until NLMSG_DONE, matched up by
+ *     sequence number and port id; read whole by one call
+ *     (nlc_dump_all()), or part by part, possibly by several threads in
+ *     turn (nlc_dump_start(), nlc_dump_recv());
  *   - non-blocking receives of notifications and upcalls, with weird's
  *     NLMSG_OVERRUN reported as -ENOBUFS.
  *
@@ -46,17 +50,27 @@
  * Messages that belong to no outstanding request (a reply to an earlier
  * call that gave up, a notification) are skipped.
  *
- * Blocking receives time out after NLC_TIMEOUT_MS (-ETIMEDOUT), so a
- * weird that stops answering cannot hang a client for ever.
+ * Blocking receives and sends time out after NLC_TIMEOUT_MS (SO_RCVTIMEO
+ * and SO_SNDTIMEO, set before connect(): -ETIMEDOUT), so a weird that
+ * stops answering, or stops reading, cannot hang a client for ever.
+ * weird closing the connection (it stopped) fails every call at once with
+ * -ECONNRESET; the socket is then dead and stays so.
  *
  * Thread-safety
  * =============
  *
- * Each socket has one mutex.  nlc_transact*(), nlc_dump_recv(),
- * nlc_recv_nb() and nlc_setsockopt() take it for their whole exchange, so
- * threads may share a socket (the dpif's main socket is shared by every
- * thread using the dpif).  The family cache has a mutex of its own, taken
- * inside a socket's (never the other way round).
+ * Each socket has one mutex.  nlc_transact*(), nlc_dump_all(),
+ * nlc_dump_start(), nlc_dump_recv(), nlc_recv_nb() and nlc_setsockopt()
+ * take it for their whole exchange, so threads may share a socket (the
+ * dpif's main socket is shared by every thread using the dpif).
+ * nlc_dump_all() holds it from the request to NLMSG_DONE: a transaction
+ * of another thread in between would otherwise read, and skip as not
+ * its own, parts of the dump.  A dump read part by part
+ * (nlc_dump_start(), nlc_dump_recv()) releases it between parts, so that
+ * several threads can share the dump: that is only for a socket that
+ * carries nothing else until the dump has ended (the netlink provider
+ * gives every flow dump a socket of its own).  The family cache has a
+ * mutex of its own, taken inside a socket's (never the other way round).
  *
  * Ownership
  * =========
@@ -80,16 +94,23 @@
 
 struct nlc_sock;
 
-/* Connects to weird at dpif_control_path() and sets the socket up: HELLO
- * (any port id), NETLINK_EXT_ACK, NETLINK_CAP_ACK.
+/* Connects to weird at 'path' and sets the socket up: SO_RCVTIMEO and
+ * SO_SNDTIMEO (before connect(), which waits for a full listen queue no
+ * longer than NLC_TIMEOUT_MS either), HELLO (any port id),
+ * NETLINK_EXT_ACK, NETLINK_CAP_ACK.
  * Returns: 0 and '*sockp'; -ENOENT or -ECONNREFUSED (weird is not
- * running); -ENAMETOOLONG (path); -EPROTO (bad HELLO answer); -ETIMEDOUT;
- * the errno of HELLO's answer (-EADDRINUSE); -ENOMEM; other -errno from
- * socket(). */
+ * running); -ENAMETOOLONG (path); -EPROTO (bad HELLO answer); -ETIMEDOUT
+ * (weird did not accept, read or answer in time); -ECONNRESET (weird
+ * closed the connection); the errno of HELLO's answer (-EADDRINUSE);
+ * -ENOMEM; other -errno from socket(). */
+int nlc_open_path(const char *path, struct nlc_sock **sockp);
+
+/* nlc_open_path(dpif_control_path()). */
 int nlc_open(struct nlc_sock **sockp);
 
 /* As nlc_open(), over 'fd', an already connected SOCK_SEQPACKET socket
- * (tests: one end of a socketpair standing in for weird).
+ * (tests: one end of a socketpair standing in for weird).  Its path is
+ * "".
  * Ownership: 'fd' passes to the socket, even on failure (closed then). */
 int nlc_open_fd(int fd, struct nlc_sock **sockp);
 
@@ -99,12 +120,24 @@ void nlc_close(struct nlc_sock *sock);
 /* The port id weird assigned. */
 uint32_t nlc_pid(const struct nlc_sock *sock);
 
+/* The control socket path 'sock' was opened with, for opening more
+ * connections to the same weird ("" for nlc_open_fd()).  Valid as long
+ * as 'sock'. */
+const char *nlc_path(const struct nlc_sock *sock);
+
+/* Sets the longest wait of 'sock''s blocking sends and receives to
+ * 'timeout_ms' (> 0; NLC_TIMEOUT_MS by default).  For tests, which cannot
+ * wait 30 s for a timeout.
+ * Returns 0, -EINVAL ('timeout_ms' <= 0), or -errno of setsockopt(). */
+int nlc_set_timeout(struct nlc_sock *sock, int timeout_ms);
+
 /* The socket's fd, readable when a datagram is waiting (for poll()). */
 int nlc_fd(const struct nlc_sock *sock);
 
 /* Sets option 'op' (enum weir_sockopt_op) to 'value'.  It takes effect
  * before weird reads the next datagram sent on 'sock'.
- * Returns 0 or -errno from send(). */
+ * Returns 0, -ETIMEDOUT (weird's socket stayed full), -ECONNRESET, or
+ * another -errno from send(). */
 int nlc_setsockopt(struct nlc_sock *sock, uint32_t op, uint32_t value);
 
 /* ---- Families. ---- */
@@ -154,8 +187,9 @@ struct nlc_txn {
  * dpif_last_error() to it.
  * Returns: 0 if every request got its outcome (each may still have
  * failed); otherwise the transport error (-EPROTO malformed answer,
- * -ETIMEDOUT, -ECONNRESET, -errno of send/recv), which is then also the
- * 'error' of each request that did not get an outcome. */
+ * -ETIMEDOUT no answer, or no room to send, within the timeout,
+ * -ECONNRESET weird closed the connection, -errno of send/recv), which is
+ * then also the 'error' of each request that did not get an outcome. */
 int nlc_transact_batch(struct nlc_sock *sock, struct nlc_txn *txns,
                        size_t n);
 
@@ -165,7 +199,10 @@ int nlc_transact(struct nlc_sock *sock, struct nlmsghdr *request,
 
 /* ---- Dumps. ---- */
 
-/* A dump in progress on a socket.  Only one per socket at a time. */
+/* A dump in progress on a socket.  Only one per socket at a time.  Its
+ * messages are those with its sequence number and the socket's port id
+ * (weird, as the kernel, addresses every part and the NLMSG_DONE to the
+ * requesting socket). */
 struct nlc_dump {
     struct nlc_sock *sock;
     uint32_t seq;
@@ -173,7 +210,9 @@ struct nlc_dump {
     int status;                 /* 0 or the error that ended the dump. */
 };
 
-/* Sends dump request 'request' (NLM_F_DUMP is added) on 'sock'.
+/* Sends dump request 'request' (NLM_F_DUMP is added) on 'sock', for
+ * nlc_dump_recv().  'sock' must carry nothing else (no transaction of any
+ * thread) until the dump has ended: see "Thread-safety" above.
  * Returns 0 or a transport error. */
 int nlc_dump_start(struct nlc_sock *sock, struct nlmsghdr *request,
                    struct nlc_dump *dump);
@@ -188,15 +227,17 @@ int nlc_dump_recv(struct nlc_dump *dump, void *buf, size_t size);
 /* Returns the next data message of 'dump' in 'buf' (a part from
  * nlc_dump_recv() of 'len' bytes) at '*offset', advancing it, or NULL at
  * the end of the part.  Control messages and messages of other requests
- * are skipped. */
+ * (another sequence number or port id) are skipped. */
 const struct nlmsghdr *nlc_dump_next_msg(const struct nlc_dump *dump,
                                          const void *buf, size_t len,
                                          size_t *offset);
 
-/* Receives a whole dump, calling 'cb' for each data message (stopping at
- * its first error).  Returns 0, the dump's error, 'cb''s error, or a
- * transport error.  'sock' must not be shared with other threads'
- * transactions during the call: it holds the socket's lock throughout. */
+/* Sends dump request 'request' on 'sock' and receives the whole dump,
+ * calling 'cb' for each data message (stopping at its first error, then
+ * reading on to NLMSG_DONE so that the socket stays clean).  It holds the
+ * socket's lock from the request to the end, so 'sock' may be shared:
+ * other threads' calls on it wait for the dump.
+ * Returns 0, the dump's error, 'cb''s error, or a transport error. */
 int nlc_dump_all(struct nlc_sock *sock, struct nlmsghdr *request,
                  nlc_reply_cb *cb, void *aux);
 

@@ -86,7 +86,7 @@ def test_installed_library_builds_and_runs_the_example():
                                     stdout=subprocess.PIPE,
                                     universal_newlines=True)
             line = proc.stdout.readline()
-            assert "running on lsw0 with 2 ports" in line, line
+            assert "running on lsw0 with 3 ports" in line, line
             proc.send_signal(2)
             out, _ = proc.communicate(timeout=10)
             assert proc.returncode == 0

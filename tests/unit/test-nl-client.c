@@ -36,6 +36,8 @@
 #include "weir/control.h"
 #include "weir/dpif.h"
 
+#include "test-util.h"
+
 #define TEST_PID 4321
 #define TEST_FAMILY 0x20
 
@@ -51,7 +53,8 @@ struct fixture {
     uint32_t seq;               /* The client's next sequence number. */
 };
 
-/* Appends a message; returns it.  'plen' payload bytes from 'payload'
+/* Appends a message addressed to the client (port id TEST_PID, as weird
+ * addresses replies); returns it.  'plen' payload bytes from 'payload'
  * (NULL: zeroes). */
 static struct nlmsghdr *
 dg_put(struct dgram *d, uint16_t type, uint16_t flags, uint32_t seq,
@@ -65,6 +68,7 @@ dg_put(struct dgram *d, uint16_t type, uint16_t flags, uint32_t seq,
     nlh->nlmsg_type = type;
     nlh->nlmsg_flags = flags;
     nlh->nlmsg_seq = seq;
+    nlh->nlmsg_pid = TEST_PID;
     if (payload) {
         memcpy(NLMSG_DATA(nlh), payload, plen);
     }
@@ -715,10 +719,15 @@ test_dump_recv(void **state)
     assert_non_null(part);
     assert_int_equal(nlc_dump_start(f->sock, request(buf, sizeof buf),
                                     &dump), 0);
-    /* Entries of this dump, one of another seq (skipped), then DONE in
-     * the same datagram. */
+    /* Entries of this dump, one of another seq and one with its seq for
+     * another port id (both skipped), a DONE for that other port id (not
+     * the end), then DONE, in the same datagram. */
     dg_put(&d, TEST_FAMILY, NLM_F_MULTI, dump.seq, genl, sizeof genl);
     dg_put(&d, TEST_FAMILY, NLM_F_MULTI, dump.seq + 9, genl, sizeof genl);
+    dg_put(&d, TEST_FAMILY, NLM_F_MULTI, dump.seq, genl,
+           sizeof genl)->nlmsg_pid = TEST_PID + 1;
+    dg_put(&d, NLMSG_DONE, NLM_F_MULTI, dump.seq, &zero,
+           4)->nlmsg_pid = TEST_PID + 1;
     dg_put(&d, TEST_FAMILY, NLM_F_MULTI, dump.seq, genl, sizeof genl);
     dg_put(&d, NLMSG_DONE, NLM_F_MULTI, dump.seq, &zero, 4);
     dg_send(f->srv, &d);
@@ -743,6 +752,134 @@ test_dump_recv(void **state)
     assert_int_equal(dump.status, -EPROTO);
     assert_int_equal(nlc_dump_recv(&dump, part, NLC_RECV_SIZE), 0);
     free(part);
+}
+
+/* ---- Timeouts. ---- */
+
+static void
+test_timeouts(void **state)
+{
+    struct fixture *f = *state;
+    struct dgram d = { .len = 0 };
+    char junk[512] = { 0 };
+    uint64_t buf[32];
+    uint64_t t0;
+    int sz = 4096;
+    int k = 0;
+
+    assert_int_equal(nlc_set_timeout(f->sock, 0), -EINVAL);
+    assert_int_equal(nlc_set_timeout(f->sock, 200), 0);
+
+    /* No answer: -ETIMEDOUT after the timeout, with the reason. */
+    t0 = tu_now_ms();
+    assert_int_equal(nlc_transact(f->sock, request(buf, sizeof buf), NULL,
+                                  NULL), -ETIMEDOUT);
+    assert_true(tu_now_ms() - t0 >= 150 && tu_now_ms() - t0 < 5000);
+    assert_non_null(strstr(dpif_last_error(), "within 200 ms"));
+    f->seq++;
+    drain(f->srv);
+
+    /* Its answer comes late: the next call skips it. */
+    dg_put_error(&d, f->seq - 1, -EINVAL, "late");
+    dg_put_error(&d, f->seq, 0, NULL);
+    assert_int_equal(transact_with(f, &d), 0);
+
+    /* weird stops reading: the socket fills up.  A send then fails with
+     * -ETIMEDOUT after the timeout instead of blocking for ever. */
+    assert_int_equal(setsockopt(nlc_fd(f->sock), SOL_SOCKET, SO_SNDBUF, &sz,
+                                sizeof sz), 0);
+    while (send(nlc_fd(f->sock), junk, sizeof junk, MSG_DONTWAIT) > 0) {
+        k++;
+    }
+    assert_true(k > 0);
+    t0 = tu_now_ms();
+    assert_int_equal(nlc_transact(f->sock, request(buf, sizeof buf), NULL,
+                                  NULL), -ETIMEDOUT);
+    assert_true(tu_now_ms() - t0 >= 150 && tu_now_ms() - t0 < 5000);
+    assert_non_null(strstr(dpif_last_error(), "did not take"));
+    assert_int_equal(nlc_setsockopt(f->sock, WEIR_SOCK_EXT_ACK, 1),
+                     -ETIMEDOUT);
+    f->seq++;
+}
+
+/* ---- A dump on a shared socket. ---- */
+
+struct shared_call {
+    struct nlc_sock *sock;
+    bool dump;
+    int n;
+    int result;
+};
+
+static void *
+shared_call_main(void *c_)
+{
+    struct shared_call *c = c_;
+    uint64_t buf[32];
+
+    if (c->dump) {
+        c->result = nlc_dump_all(c->sock, request(buf, sizeof buf), collect,
+                                 &c->n);
+    } else {
+        c->result = nlc_transact(c->sock, request(buf, sizeof buf), NULL,
+                                 NULL);
+    }
+    return NULL;
+}
+
+/* Receives the next request the client sends (waiting up to 5 s) into
+ * 'buf'; returns its sequence number. */
+static uint32_t
+srv_next_request(int fd, uint8_t *buf, size_t size)
+{
+    const struct nlmsghdr *nlh = (const struct nlmsghdr *) buf;
+
+    assert_true(tu_fd_readable(fd, 5000));
+    assert_true(recv(fd, buf, size, 0) >= (ssize_t) NLMSG_HDRLEN);
+    return nlh->nlmsg_seq;
+}
+
+/* nlc_dump_all() holds the socket from its request to NLMSG_DONE: a
+ * transaction of another thread waits for it, and so reads none of the
+ * dump's parts as its own. */
+static void
+test_dump_shared(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t genl[GENL_HDRLEN + 4] = { 1, 1 };
+    struct shared_call dump = { .sock = f->sock, .dump = true };
+    struct shared_call txn = { .sock = f->sock, .dump = false };
+    struct dgram d = { .len = 0 };
+    uint8_t rx[4096];
+    int32_t zero = 0;
+    pthread_t td, tt;
+    uint32_t seq;
+
+    assert_int_equal(pthread_create(&td, NULL, shared_call_main, &dump), 0);
+    seq = srv_next_request(f->srv, rx, sizeof rx);
+    assert_true(((const struct nlmsghdr *) rx)->nlmsg_flags & NLM_F_DUMP);
+    assert_int_equal(pthread_create(&tt, NULL, shared_call_main, &txn), 0);
+    /* The transaction waits: nothing of it comes while the dump runs. */
+    assert_false(tu_fd_readable(f->srv, 200));
+
+    dg_put(&d, TEST_FAMILY, NLM_F_MULTI, seq, genl, sizeof genl);
+    dg_put(&d, TEST_FAMILY, NLM_F_MULTI, seq, genl, sizeof genl);
+    dg_send(f->srv, &d);
+    d.len = 0;
+    dg_put(&d, NLMSG_DONE, NLM_F_MULTI, seq, &zero, 4);
+    dg_send(f->srv, &d);
+    pthread_join(td, NULL);
+    assert_int_equal(dump.result, 0);
+    assert_int_equal(dump.n, 2);
+
+    /* Then the transaction goes. */
+    seq = srv_next_request(f->srv, rx, sizeof rx);
+    d.len = 0;
+    dg_put_error(&d, seq, 0, NULL);
+    dg_send(f->srv, &d);
+    pthread_join(tt, NULL);
+    assert_int_equal(txn.result, 0);
+    f->seq = seq + 1;
 }
 
 /* ---- Notifications. ---- */
@@ -776,13 +913,18 @@ test_recv_nb(void **state)
              "\x00\x00\x00\x00", 16);
     assert_int_equal(nlc_recv_nb(f->sock, buf, sizeof buf), -EPROTO);
 
-    /* An overrun seen by a transaction is reported by the next receive. */
+    /* An overrun ends a transaction: weird dropped the answers that did
+     * not fit, and drops the rest of the datagram's, so a request not yet
+     * answered fails with -ENOBUFS instead of waiting for an ACK that
+     * will not come.  A late answer is skipped by the next call. */
     d.len = 0;
     dg_put(&d, NLMSG_OVERRUN, 0, 0, NULL, 0);
+    assert_int_equal(transact_with(f, &d), -ENOBUFS);
+    assert_int_equal(nlc_recv_nb(f->sock, buf, sizeof buf), -EAGAIN);
+    d.len = 0;
+    dg_put_error(&d, f->seq - 1, 0, NULL);
     dg_put_error(&d, f->seq, 0, NULL);
     assert_int_equal(transact_with(f, &d), 0);
-    assert_int_equal(nlc_recv_nb(f->sock, buf, sizeof buf), -ENOBUFS);
-    assert_int_equal(nlc_recv_nb(f->sock, buf, sizeof buf), -EAGAIN);
 
     shutdown(f->srv, SHUT_RDWR);
     assert_int_equal(nlc_recv_nb(f->sock, buf, sizeof buf), -ECONNRESET);
@@ -975,6 +1117,10 @@ struct fake {
                                  * datapath requests too. */
     atomic_uint push_upcalls;   /* A pid: send it a bad, then a good
                                  * upcall; 0 when done. */
+    atomic_bool port_set_fails; /* Dumps have one port, whose SET fails
+                                 * with -EIO. */
+    atomic_int dp_sets;         /* OVS_DP_CMD_SETs seen. */
+    atomic_uint dp_set_features;    /* The user features of the last. */
 };
 
 static void
@@ -1003,6 +1149,7 @@ fake_start(uint64_t *buf, size_t size, uint16_t family, uint8_t cmd,
 
     nlh->nlmsg_flags = flags;
     nlh->nlmsg_seq = req ? req->nlmsg_seq : 0;
+    nlh->nlmsg_pid = req ? req->nlmsg_pid : 0;
     oh->dp_ifindex = FAKE_DP_IFINDEX;
     return nlh;
 }
@@ -1150,7 +1297,8 @@ fake_done(int fd, const struct nlmsghdr *req)
     struct dgram d = { .len = 0 };
     int32_t zero = 0;
 
-    dg_put(&d, NLMSG_DONE, NLM_F_MULTI, req->nlmsg_seq, &zero, 4);
+    dg_put(&d, NLMSG_DONE, NLM_F_MULTI, req->nlmsg_seq, &zero,
+           4)->nlmsg_pid = req->nlmsg_pid;
     (void) send(fd, d.buf, d.len, MSG_NOSIGNAL);
 }
 
@@ -1160,6 +1308,8 @@ fake_request(struct fake *fk, int fd, const struct nlmsghdr *req)
 {
     int mode = atomic_load(&fk->mode);
     bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+    uint8_t cmd = req->nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN
+                  ? ((const struct genlmsghdr *) NLMSG_DATA(req))->cmd : 0;
     uint64_t buf[1024];
     struct nlmsghdr *nlh;
 
@@ -1172,13 +1322,36 @@ fake_request(struct fake *fk, int fd, const struct nlmsghdr *req)
             fake_done(fd, req);
             return;
         }
+        if (cmd == OVS_DP_CMD_SET) {
+            const struct nlattr *tb[OVS_DP_ATTR_MAX + 1];
+
+            if (!nlc_parse_attrs(req, sizeof(struct ovs_header), tb,
+                                 OVS_DP_ATTR_MAX)
+                && tb[OVS_DP_ATTR_USER_FEATURES]) {
+                atomic_store(&fk->dp_set_features,
+                             mnl_attr_get_u32(tb[OVS_DP_ATTR_USER_FEATURES]));
+            }
+            atomic_fetch_add(&fk->dp_sets, 1);
+        }
         nlh = fake_dp(buf, sizeof buf, req,
                       atomic_load(&fk->dp_ready) ? mode : FAKE_GOOD);
         fake_send(fd, nlh);
         break;
     case FAKE_FAM_VPORT:
         if (dump) {
+            if (atomic_load(&fk->port_set_fails)) {
+                nlh = fake_vport(buf, sizeof buf, req, NLM_F_MULTI,
+                                 OVS_VPORT_CMD_NEW, FAKE_GOOD);
+                fake_send(fd, nlh);
+            }
             fake_done(fd, req);
+            return;
+        }
+        if (cmd == OVS_VPORT_CMD_SET && atomic_load(&fk->port_set_fails)) {
+            struct dgram d = { .len = 0 };
+
+            dg_put_error(&d, req->nlmsg_seq, -EIO, NULL);
+            (void) send(fd, d.buf, d.len, MSG_NOSIGNAL);
             return;
         }
         nlh = fake_vport(buf, sizeof buf, req, 0, OVS_VPORT_CMD_NEW, mode);
@@ -1337,6 +1510,9 @@ setup_fake(void **state)
     atomic_init(&fk->mode, FAKE_GOOD);
     atomic_init(&fk->dp_ready, false);
     atomic_init(&fk->push_upcalls, 0);
+    atomic_init(&fk->port_set_fails, false);
+    atomic_init(&fk->dp_sets, 0);
+    atomic_init(&fk->dp_set_features, 0);
     assert_int_equal(pthread_create(&fk->thread, NULL, fake_main, fk), 0);
     dpif_set_control_path(fk->path);
     *state = fk;
@@ -1457,6 +1633,38 @@ test_provider_malformed(void **state)
     dpif_close(dpif);
 }
 
+/* dpif_handlers_set() that fails half-way (weird refuses a port's new
+ * PIDs): the dpif keeps the handlers it had (none), and the datapath is
+ * set back (no per-CPU dispatch). */
+static void
+test_provider_handlers_rollback(void **state)
+{
+    struct fake *fk = *state;
+    struct dpif_upcall up;
+    struct dpif *dpif;
+
+    assert_int_equal(dpif_open("netlink", "fake", false, &dpif), 0);
+    atomic_store(&fk->dp_ready, true);
+    atomic_store(&fk->port_set_fails, true);
+    assert_int_equal(dpif_handlers_set(dpif, 2), -EIO);
+    assert_true(dpif_last_error()[0] != '\0');
+    assert_int_equal(dpif_handler_pid(dpif, 0), 0);
+    assert_int_equal(dpif_recv(dpif, 0, &up), -EINVAL);
+    /* The DP SET with the handlers, then the one that sets it back. */
+    assert_int_equal(atomic_load(&fk->dp_sets), 2);
+    assert_false(atomic_load(&fk->dp_set_features)
+                 & OVS_DP_F_DISPATCH_UPCALL_PER_CPU);
+
+    atomic_store(&fk->port_set_fails, false);
+    assert_int_equal(dpif_handlers_set(dpif, 2), 0);
+    assert_true(dpif_handler_pid(dpif, 1) != 0);
+    assert_int_equal(atomic_load(&fk->dp_sets), 3);
+    assert_true(atomic_load(&fk->dp_set_features)
+                & OVS_DP_F_DISPATCH_UPCALL_PER_CPU);
+    assert_int_equal(dpif_handlers_set(dpif, 0), 0);
+    dpif_close(dpif);
+}
+
 int
 main(void)
 {
@@ -1472,11 +1680,15 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dump, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dump_recv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dump_shared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recv_nb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_family, setup, teardown),
         cmocka_unit_test(test_parse_attrs),
         cmocka_unit_test_setup_teardown(test_provider_malformed, setup_fake,
                                         teardown_fake),
+        cmocka_unit_test_setup_teardown(test_provider_handlers_rollback,
+                                        setup_fake, teardown_fake),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
