@@ -975,6 +975,57 @@ test_tap_exists(void **state)
     port_close(open_dummy(name, NULL));
 }
 
+/* The dpif port types: "internal" is a tap port; "system" attaches to an
+ * existing device with AF_XDP or, where AF_XDP cannot be used, AF_PACKET;
+ * its errors that AF_PACKET would hit too (no device, bad options) come
+ * straight back, and nothing is kept. */
+static void
+test_dpif_types(void **state)
+{
+    char name[IFNAMSIZ];
+    struct port *port = NULL;
+    struct errbuf err;
+    struct ifreq ifr;
+    int fd;
+
+    (void) state;
+    require_tun();
+    tap_name(name, "i");
+    errbuf_clear(&err);
+    if (port_open("internal", name, NULL, &port, &err) == -EPERM) {
+        skip();
+    }
+    assert_non_null(port);
+    assert_string_equal("tap", port_type(port));
+    port_close(port);
+
+    /* No such device: -ENODEV, from the first provider tried. */
+    assert_open_fails("system", name, NULL, -ENODEV, "no such network");
+
+    /* A host device (a TAP device made here, held by its fd). */
+    fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    assert_int_equal(0, ioctl(fd, TUNSETIFF, &ifr));
+
+    /* Bad options are final: no fallback hides them. */
+    assert_open_fails("system", name, "bogus=1", -EINVAL, "bogus");
+
+    port = NULL;
+    errbuf_clear(&err);
+    assert_int_equal(0, port_open("system", name, NULL, &port, &err));
+    assert_non_null(port);
+    assert_true(!strcmp(port_type(port), "afxdp")
+                || !strcmp(port_type(port), "afpacket"));
+    port_close(port);
+
+    /* Nothing was kept: the name opens again. */
+    port_close(open_dummy(name, NULL));
+    close(fd);
+}
+
 /* What the host sends on the device, rx receives: into pool packets, or
  * ordinary ones for frames longer than the MTU at open time. */
 static void
@@ -1690,6 +1741,7 @@ main(void)
         cmocka_unit_test(test_tap_open_info),
         cmocka_unit_test(test_tap_options),
         cmocka_unit_test(test_tap_exists),
+        cmocka_unit_test(test_dpif_types),
         cmocka_unit_test(test_tap_rx),
         cmocka_unit_test(test_tap_tx),
         cmocka_unit_test(test_tap_netns),
