@@ -113,15 +113,11 @@
 #include "codec/nl-attr.h"
 #include "dpif/dpif-netlink-private.h"
 #include "lib/errbuf.h"
+#include "port/port.h"
 #include "weir/control.h"
 
 #define DPN_POLL_BUF 65536              /* Any doit-sized message. */
 #define DPN_OWN_CHANGE_WAIT_MS 1000
-
-/* The weir port providers a dpif port type may name. */
-static const char *const dpn_providers[] = {
-    "afxdp", "afpacket", "tap", "dummy", "pcap",
-};
 
 /* ---- Messages. ---- */
 
@@ -528,18 +524,6 @@ dpn_set_features(struct dpif *dpif, uint32_t features)
 
 /* ---- Ports. ---- */
 
-static bool
-dpn_is_provider(const char *type)
-{
-    for (size_t i = 0; i < sizeof dpn_providers / sizeof *dpn_providers;
-         i++) {
-        if (!strcmp(type, dpn_providers[i])) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static const char *
 dpn_vport_type_name(uint32_t type)
 {
@@ -754,7 +738,7 @@ dpn_port_add(struct dpif *dpif, const char *name, const char *type,
                   + (options ? strlen(options) + 8 : 0)
                   + (DPN_HANDLERS_MAX + 1) * sizeof(uint32_t);
     struct dpn_vport_reply rep = { .family = d->fam.vport };
-    bool provider = dpn_is_provider(type);
+    bool provider = port_provider_exists(type);
     uint32_t ovs_type;
     uint32_t *pids;
     size_t n_pids;
@@ -954,7 +938,7 @@ dpn_port_set_options(struct dpif *dpif, uint32_t port_no,
     if (r) {
         return r;
     }
-    provider = dpn_is_provider(rep.port.type);
+    provider = port_provider_exists(rep.port.type);
     buf = malloc(size);
     if (!buf) {
         return -ENOMEM;

@@ -63,10 +63,6 @@ static const struct genl_policy genl_vport_policy[GENL_VPORT_ATTR_MAX + 1] = {
     [GENL_VPORT_ATTR_UPCALL_STATS] = { GENL_ATTR_NESTED, 0 },
 };
 
-/* The providers WEIR_VPORT_OPT_PROVIDER may name. */
-static const char *const genl_vport_providers[] = {
-    "afxdp", "afpacket", "tap", "dummy", "pcap",
-};
 
 static const char *
 genl_vport_type_name(uint32_t type)
@@ -575,21 +571,11 @@ genl_vport_parse_options(struct genl_req *req, const struct nlattr *opts,
         req->bad_attr = opts;
         return -EINVAL;
     }
-    if (*provider) {
-        size_t i, n = sizeof genl_vport_providers
-                      / sizeof genl_vport_providers[0];
-
-        for (i = 0; i < n; i++) {
-            if (!strcmp(*provider, genl_vport_providers[i])) {
-                break;
-            }
-        }
-        if (i == n) {
-            errbuf_set(req->err, "unknown port provider '%s' (afxdp, "
-                       "afpacket, tap, dummy or pcap)", *provider);
-            req->bad_attr = opts;
-            return -EAFNOSUPPORT;
-        }
+    if (*provider && !port_provider_exists(*provider)) {
+        errbuf_set(req->err, "unknown port provider '%s' (afxdp, "
+                   "afpacket, tap, dummy or pcap)", *provider);
+        req->bad_attr = opts;
+        return -EAFNOSUPPORT;
     }
     return 0;
 }

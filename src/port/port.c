@@ -96,6 +96,12 @@ port_class_find(const char *type)
     return NULL;
 }
 
+bool
+port_provider_exists(const char *type)
+{
+    return type && port_class_find(type);
+}
+
 /* Opens 'name' with provider 'class'. */
 static int
 port_open_class(const struct port_class *class, const char *name,

@@ -86,6 +86,11 @@ struct port {
 int port_open(const char *type, const char *name, const char *options,
               struct port **portp, struct errbuf *err);
 
+/* Returns true if 'type' names a port provider ("afxdp", "afpacket",
+ * "tap", "pcap", "dummy"); false for anything else, including the dpif
+ * types "system" and "internal". */
+bool port_provider_exists(const char *type);
+
 /* Closes 'port' and frees it (NULL is a no-op). */
 void port_close(struct port *port);
 
