@@ -46,6 +46,8 @@ const struct genl_family *const genl_families[] = {
     &genl_vport_family,
     &genl_flow_family,
     &genl_packet_family,
+    &genl_meter_family,
+    &genl_ct_limit_family,
     NULL,
 };
 

@@ -44,10 +44,14 @@ struct dp_upcall;
 #define GENL_FAMILY_ID_VPORT 0x21
 #define GENL_FAMILY_ID_FLOW 0x22
 #define GENL_FAMILY_ID_PACKET 0x23
+#define GENL_FAMILY_ID_METER 0x24
+#define GENL_FAMILY_ID_CT_LIMIT 0x25
 #define GENL_MCGRP_ID_CTRL GENL_ID_CTRL     /* "notify". */
 #define GENL_MCGRP_ID_DATAPATH 5
 #define GENL_MCGRP_ID_VPORT 6
 #define GENL_MCGRP_ID_FLOW 7
+#define GENL_MCGRP_ID_METER 8
+#define GENL_MCGRP_ID_CT_LIMIT 9
 
 /* Largest datagram weird sends for a dump part, and the capacity of a
  * doit reply (enough for any flow or vport message). */
@@ -176,6 +180,8 @@ extern const struct genl_family genl_dp_family;        /* genl-dp.c */
 extern const struct genl_family genl_vport_family;     /* genl-vport.c */
 extern const struct genl_family genl_flow_family;      /* genl-flow.c */
 extern const struct genl_family genl_packet_family;    /* genl-packet.c */
+extern const struct genl_family genl_meter_family;     /* genl-meter.c */
+extern const struct genl_family genl_ct_limit_family;  /* genl-ct-limit.c */
 
 /* Every family, for nlctrl; NULL-terminated. */
 extern const struct genl_family *const genl_families[];
