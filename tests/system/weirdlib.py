@@ -81,6 +81,41 @@ def weird_bin():
     return path if os.path.isabs(path) else os.path.join(systest.ROOT, path)
 
 
+def ovscompat_lib(build=None):
+    """Returns the path of libweir-ovscompat.so in 'build' (default
+    $WEIR_BUILD, else build/)."""
+    build = build or os.environ.get("WEIR_BUILD", "build")
+    path = os.path.join(build, "src", "compat", "libweir-ovscompat.so")
+    return path if os.path.isabs(path) else os.path.join(systest.ROOT, path)
+
+
+def ovscompat_env(control, build=None, base=None):
+    """Returns a copy of 'base' (default os.environ) that runs an
+    unmodified program through the shim against the weird listening on
+    'control': WEIR_CONTROL and LD_PRELOAD.  A shim built with sanitizers
+    needs their runtimes loaded first (a program that is not instrumented
+    does not load them), so those that the shim links are put ahead of it,
+    with leak checking off: the program's own exit-time allocations are not
+    the shim's."""
+    env = dict(os.environ if base is None else base)
+    lib = ovscompat_lib(build)
+    runtimes = []
+    out = subprocess.run(["ldd", lib], capture_output=True, text=True,
+                         check=False).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if (len(parts) >= 3 and parts[1] == "=>"
+                and ("libasan" in parts[0] or "libubsan" in parts[0])):
+            runtimes.append(parts[2])
+    runtimes.sort(key=lambda p: "libubsan" in p)  # ASan's runtime first.
+    env["LD_PRELOAD"] = " ".join(runtimes + [lib])
+    env["WEIR_CONTROL"] = control
+    if runtimes:
+        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+        env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    return env
+
+
 def require_weird():
     """Skips the current test (or fixture) if there is no weird binary."""
     path = weird_bin()
