@@ -164,7 +164,10 @@ genl_dp_create(struct genl_server *srv, const char *name,
     memset(&dcfg, 0, sizeof dcfg);
     dcfg.max_threads = n_pmd + 4 > 8 ? n_pmd + 4 : 8;
     dcfg.flow_limit = cfg->flow_limit;
-    dcfg.local_type = cfg->local_type;
+    /* The local port of a TAP local type is an internal device: it
+     * starts down, as the kernel module's does. */
+    dcfg.local_type = (cfg->local_type && !strcmp(cfg->local_type, "tap")
+                       ? "internal" : cfg->local_type);
     error = dp_create(name, &dcfg, &gdp->dp, err);
     if (error) {
         gdp->dp = NULL;

@@ -5,8 +5,8 @@
  * ====
  *
  * A tap port creates a TAP device named after the port (IFF_TAP |
- * IFF_NO_PI: plain Ethernet frames, no header in front) and brings it up,
- * so that the host's own stack can use it: what the host transmits on the
+ * IFF_NO_PI: plain Ethernet frames, no header in front) and brings it up
+ * (unless up=false), so that the host's own stack can use it: what the host transmits on the
  * device, the port receives; what the port transmits, the host receives
  * on the device.  A datapath's local port (port 0, named after the
  * datapath) is a tap port.  The device is not persistent: it goes away
@@ -24,6 +24,12 @@
  *                          address the kernel gives a new TAP device).
  *   mtu=N                  the device's MTU, 68 to 65535 (default: the
  *                          kernel's, 1500).
+ *   up=true|false          bring the device up (default true).  The dpif
+ *                          type "internal" (port.c) is a tap port with
+ *                          up=false: the kernel module's internal devices
+ *                          start down, and what the port sends to a
+ *                          device that is down is dropped (as the kernel's
+ *                          internal_dev_recv() does).
  *
  * Design
  * ======
@@ -149,6 +155,7 @@ struct tap_options {
     bool has_mac;
     uint8_t mac[6];
     uint32_t mtu;               /* 0: the kernel's default. */
+    bool up;                    /* Bring the device up (default). */
 };
 
 /* Parses 'options' ("key=value,...", NULL or "" for none) into 'o'.
@@ -162,10 +169,12 @@ parse_options(const char *options, struct tap_options *o,
           .seen = &o->has_mac },
         { .key = "mtu", .type = OPT_U32, .u32 = &o->mtu,
           .min = TAP_MTU_MIN, .max = TAP_MTU_MAX },
+        { .key = "up", .type = OPT_BOOL, .b = &o->up },
     };
     int error;
 
     memset(o, 0, sizeof *o);
+    o->up = true;
     error = opts_parse(options, defs, sizeof defs / sizeof *defs,
                        "tap ports", err);
     if (error || !o->has_mac) {
@@ -466,7 +475,7 @@ tap_open(struct port *port, const char *options, struct errbuf *err)
             goto error;
         }
     }
-    error = set_flags(t->sock, port->name, IFF_UP);
+    error = o.up ? set_flags(t->sock, port->name, IFF_UP) : 0;
     if (error) {
         errbuf_set(err, "cannot bring the device up: %s", strerror(-error));
         goto error;

@@ -162,7 +162,25 @@ port_open(const char *type, const char *name, const char *options,
         return -EINVAL;
     }
     if (type && !strcmp(type, "internal")) {
-        type = "tap";
+        /* A tap port that starts down, as the kernel's internal devices
+         * do; options may still say up=true. */
+        size_t n = (options ? strlen(options) : 0) + sizeof "up=false,";
+        char *opts = malloc(n);
+
+        if (!opts) {
+            errbuf_set(err, "out of memory");
+            return -ENOMEM;
+        }
+        if (options && (!strncmp(options, "up=", 3)
+                        || strstr(options, ",up="))) {
+            snprintf(opts, n, "%s", options);
+        } else {
+            snprintf(opts, n, "up=false%s%s", options && *options ? "," : "",
+                     options ? options : "");
+        }
+        error = port_open_class(&port_tap_class, name, opts, portp, err);
+        free(opts);
+        return error;
     }
     if (type && !strcmp(type, "system")) {
         /* AF_XDP where the device and driver allow it, else AF_PACKET.

@@ -77,7 +77,9 @@ struct port {
 /* Opens the device 'name' as a port of type 'type': a provider name
  * ("afxdp", "afpacket", "tap", "pcap", "dummy"), or the dpif types
  * "system" (AF_XDP, falling back to AF_PACKET when AF_XDP cannot be used
- * on the device) and "internal" (tap).  port_type() then names the
+ * on the device) and "internal" (tap with up=false unless 'options' say
+ * otherwise: the device starts down, as the kernel's internal devices
+ * do).  port_type() then names the
  * provider used.
  * Returns: 0 and '*portp'; -EINVAL for a name that is empty or longer
  * than PORT_NAME_MAX - 1; -EAFNOSUPPORT for an unknown type; -EEXIST if a

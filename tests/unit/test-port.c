@@ -880,7 +880,7 @@ test_tap_options(void **state)
     (void) state;
     tap_name(name, "o");
     assert_open_fails("tap", name, "speed=10", -EINVAL,
-                      "unknown option 'speed' (tap ports know mac and mtu)");
+                      "unknown option 'speed' (tap ports know mac, mtu and up)");
     assert_open_fails("tap", name, "mac=02:11:22:33:44", -EINVAL,
                       "option 'mac': '02:11:22:33:44' is not a MAC address");
     assert_open_fails("tap", name, "mac=02:11:22:33:44:55:66", -EINVAL,
@@ -979,6 +979,22 @@ test_tap_exists(void **state)
  * existing device with AF_XDP or, where AF_XDP cannot be used, AF_PACKET;
  * its errors that AF_PACKET would hit too (no device, bad options) come
  * straight back, and nothing is kept. */
+/* Returns the interface flags of the host device 'name' (fails the test if
+ * there is no such device). */
+static int
+host_if_flags(const char *name)
+{
+    struct ifreq ifr;
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    assert_true(sock >= 0);
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    assert_int_equal(0, ioctl(sock, SIOCGIFFLAGS, &ifr));
+    close(sock);
+    return ifr.ifr_flags;
+}
+
 static void
 test_dpif_types(void **state)
 {
@@ -997,6 +1013,18 @@ test_dpif_types(void **state)
     }
     assert_non_null(port);
     assert_string_equal("tap", port_type(port));
+    /* An internal device starts down, as the kernel module's do. */
+    assert_int_equal(0, host_if_flags(name) & IFF_UP);
+    port_close(port);
+    /* ... unless its options say up=true; a tap port starts up. */
+    port = NULL;
+    assert_int_equal(0, port_open("internal", name, "mtu=1400,up=true",
+                                  &port, &err));
+    assert_int_equal(IFF_UP, host_if_flags(name) & IFF_UP);
+    port_close(port);
+    port = NULL;
+    assert_int_equal(0, port_open("tap", name, NULL, &port, &err));
+    assert_int_equal(IFF_UP, host_if_flags(name) & IFF_UP);
     port_close(port);
 
     /* No such device: -ENODEV, from the first provider tried. */
