@@ -60,7 +60,7 @@ dp_usage(FILE *f)
 "                     statistics\n"
 "  -m, --more         dump-flows, get-flow: UFIDs and wildcarded fields\n"
 "  --names            port names instead of numbers in flows\n"
-"  --no-names         port numbers (the default)\n"
+"  --no-names         port numbers (the default without -m)\n"
 "  --terse            dump-flows: UFID and statistics only\n"
 "  --json             one JSON document (monitor: one object per line)\n"
 "  --clear            mod-flow: zero the flow's statistics\n"
@@ -660,9 +660,10 @@ parse_option(int argc, char *argv[], int *i, struct dp_opts *o)
     } else if (!strcmp(arg, "--more")) {
         o->more++;
     } else if (!strcmp(arg, "--names")) {
-        o->names = true;
+        o->names = o->names_set = true;
     } else if (!strcmp(arg, "--no-names")) {
         o->names = false;
+        o->names_set = true;
     } else if (!strcmp(arg, "--clear")) {
         o->clear = true;
     } else if (!strcmp(arg, "--may-create")) {
@@ -758,6 +759,9 @@ weir_dp_main(int argc, char *argv[])
         } else {
             pos[n_pos++] = argv[i];
         }
+    }
+    if (!o.names_set) {
+        o.names = o.more > 0;   /* ovs-dpctl's default. */
     }
     if (!n_pos) {
         dp_usage(stderr);

@@ -51,7 +51,9 @@ struct sbuf;
 struct dp_opts {
     bool statistics;            /* -s, --statistics */
     int more;                   /* -m, --more (count) */
-    bool names;                 /* --names (--no-names clears it) */
+    bool names;                 /* --names, --no-names; without either,
+                                 * names with -m (as ovs-dpctl) */
+    bool names_set;             /* --names or --no-names was given */
     bool clear;                 /* --clear */
     bool may_create;            /* --may-create */
     bool read_only;             /* --read-only */

@@ -495,12 +495,17 @@ def test_dump_flows_verbose_terse_json(cli):
     cli.ok("add-flow", UFID1 + "," + TCP_KEY, "1")
     cli.ok("add-flow", ARP_KEY, "drop")
 
-    verbose = cli.lines("dump-flows", "-m")
+    verbose = cli.lines("dump-flows", "-m", "--no-names")
     with_ufid = [l for l in verbose if l.startswith("ufid:")]
     assert len(with_ufid) == 1
     assert re.fullmatch(flow_line_re(r"recirc_id\(0\),dp_hash\(0/0\),.*",
                                      "1", UFID1, verbose=True),
                         with_ufid[0]), with_ufid[0]
+    # -m alone prints port names, as ovs-dpctl does.
+    named = [l for l in cli.lines("dump-flows", "-m")
+             if l.startswith("ufid:")]
+    assert named == [with_ufid[0].replace("in_port(1)", "in_port(p1)")
+                     .replace("actions:1", "actions:p1")]
     # -m shows wildcarded fields with their masks.
     assert "tcp(src=0/0,dst=80)" in with_ufid[0]
     (no_ufid,) = [l for l in verbose if not l.startswith("ufid:")]
