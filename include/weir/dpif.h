@@ -185,8 +185,8 @@ int dpif_set_features(struct dpif *dpif, uint32_t features);
 
 /* ---- Ports. ---- */
 
-/* Port types: "system" (a network device: AF_XDP, falling back to
- * AF_PACKET), "internal" (a TAP device made for the port), or a weir
+/* Port types: "system" (a network device, through AF_PACKET, whatever its
+ * offloads), "internal" (a TAP device made for the port), or a weir
  * provider by name ("afxdp", "afpacket", "tap", "dummy", "pcap").
  *
  * 'options' are the provider options the port was added with, exactly as

@@ -110,7 +110,7 @@ usage(FILE *f)
 "  --local-type=TYPE     each datapath's local port: tap (default) or\n"
 "                        dummy (no kernel device)\n"
 "  --system-type=TYPE    provider of \"system\" ports: auto (default:\n"
-"                        afxdp, else afpacket), afxdp or afpacket\n"
+"                        afpacket), afxdp or afpacket\n"
 "  -h, --help            this help\n"
 "  -V, --version         the version\n");
 }

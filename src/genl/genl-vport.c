@@ -5,8 +5,8 @@
  * vport records of genl-private.h (genl_vport_add(), genl_vport_forget()).
  *
  * Types.  OVS_VPORT_TYPE_NETDEV is an existing device, opened with the
- * dpif type "system" (AF_XDP, falling back to AF_PACKET; or the
- * server's configured system_type); OVS_VPORT_TYPE_INTERNAL is a device
+ * dpif type "system" (AF_PACKET; or the server's configured
+ * system_type); OVS_VPORT_TYPE_INTERNAL is a device
  * of the datapath's own, "internal" (a TAP device).  weir's extension
  * (weir/control.h) lets OVS_VPORT_ATTR_OPTIONS of those two types name the
  * port provider (WEIR_VPORT_OPT_PROVIDER) and its options
@@ -134,7 +134,7 @@ genl_vport_copy_str(char *dst, size_t size, const char *s)
  *
  * 'dpif_type' is the dpif type: "system" (an existing device: opened with
  * the server's configured system_type, "auto" by default, with which
- * port_open() tries AF_XDP and falls back to AF_PACKET) or "internal" (a
+ * port_open() uses AF_PACKET) or "internal" (a
  * TAP device), or a provider name.  'provider', if not NULL, is the
  * provider a client chose with WEIR_VPORT_OPT_PROVIDER (genl.c's state
  * restore passes it the same way): the port is opened with it, and

@@ -183,15 +183,11 @@ port_open(const char *type, const char *name, const char *options,
         return error;
     }
     if (type && !strcmp(type, "system")) {
-        /* AF_XDP where the device and driver allow it, else AF_PACKET.
-         * Errors that AF_PACKET would hit the same way are final. */
-        error = port_open_class(&port_afxdp_class, name, options, portp,
-                                err);
-        if (error == 0 || error == -ENODEV || error == -EEXIST
-            || error == -EINVAL || error == -ENOMEM) {
-            return error;
-        }
-        errbuf_clear(err);
+        /* AF_PACKET: with its virtio-net header it receives what the
+         * kernel module would, offloads included (partial checksums, GSO
+         * super-frames from veth peers, which it completes); AF_XDP
+         * carries no checksum state, so it is only used when asked for by
+         * name (docs/design/ports.md, "system ports"). */
         return port_open_class(&port_afpacket_class, name, options, portp,
                                err);
     }

@@ -76,8 +76,8 @@ struct port {
 
 /* Opens the device 'name' as a port of type 'type': a provider name
  * ("afxdp", "afpacket", "tap", "pcap", "dummy"), or the dpif types
- * "system" (AF_XDP, falling back to AF_PACKET when AF_XDP cannot be used
- * on the device) and "internal" (tap with up=false unless 'options' say
+ * "system" (AF_PACKET, which handles the offloads of any device; AF_XDP
+ * only by name) and "internal" (tap with up=false unless 'options' say
  * otherwise: the device starts down, as the kernel's internal devices
  * do).  port_type() then names the
  * provider used.
