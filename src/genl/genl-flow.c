@@ -29,7 +29,9 @@
  * weird cannot match on them, tunnel, conntrack and NSH values.  Actions
  * are validated here against the masked key of the request, as the kernel
  * does before it looks at the datapath, then again by the datapath (which
- * also refuses actions this build does not run: -EOPNOTSUPP).
+ * also refuses actions this build does not run: -EOPNOTSUPP, or for a
+ * feature probe -EINVAL as from a kernel that does not know the action:
+ * flow_dp_error()).
  *
  * NEW with NLM_F_CREATE or NLM_F_EXCL may only create: the kernel takes
  * NLM_F_CREATE for "exclusive" because generic netlink reads NLM_F_EXCL
@@ -456,14 +458,24 @@ flow_notify(struct genl_req *req, struct genl_msgbuf *mb, uint8_t cmd,
     genl_notify(req, &genl_flow_family, mb);
 }
 
-/* Requests whose errors the datapath reports may be at fault in their
- * actions: point the extack there. */
-static void
+/* The errno for an error the datapath reported: a request may be at
+ * fault in its actions (-EOPNOTSUPP: an action this build does not run),
+ * and the extack then points there.  A feature probe (OVS_FLOW_ATTR_PROBE)
+ * gets -EINVAL for it instead, what the kernel answers for an action type
+ * it does not know: Open vSwitch's dpif_probe_feature() takes -EINVAL as
+ * "not supported" and any other errno as a fault, which it logs as a
+ * warning.  Other requests keep weir's -EOPNOTSUPP, which says more (and
+ * is what libweir promises). */
+static int
 flow_dp_error(struct genl_req *req, int error)
 {
     if (error == -EOPNOTSUPP && req->tb[OVS_FLOW_ATTR_ACTIONS]) {
         req->bad_attr = req->tb[OVS_FLOW_ATTR_ACTIONS];
+        if (req->probe) {
+            return -EINVAL;
+        }
     }
+    return error;
 }
 
 /* The end of NEW and SET, once the request is checked: the reply buffer
@@ -497,7 +509,7 @@ flow_change(struct genl_req *req, uint8_t cmd, struct dp_flow_req *dreq,
         error = dp_flow_set(gdp->dp, dreq, notify ? &info : NULL, req->err);
     }
     if (error < 0) {
-        flow_dp_error(req, error);
+        error = flow_dp_error(req, error);
     } else {
         error = 0;
         if (notify) {

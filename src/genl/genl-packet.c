@@ -19,7 +19,10 @@
  * validation", since the kernel's packet_policy gives it a minimum length;
  * the core's policy kinds have no minimum, so it is checked here), PACKET,
  * KEY and ACTIONS present (-EINVAL), the key's metadata, the actions
- * against the packet's flow key, then the datapath (-ENODEV).  From the
+ * against the packet's flow key, then the datapath (-ENODEV), which
+ * refuses actions this build does not run with -EOPNOTSUPP, or with
+ * -EINVAL in a probe (OVS_PACKET_ATTR_PROBE), as a kernel that does not
+ * know them.  From the
  * key only the metadata is taken, as ovs_flow_key_extract_userspace()
  * takes it: recirc_id, dp_hash, skb_priority, in_port and skb_mark; the
  * rest of the flow key is extracted from the packet.  The attribute stream
@@ -339,6 +342,12 @@ packet_cmd_execute(struct genl_req *req)
     error = dp_execute(thr, packet, acts, acts_len, req->err);
     if (error) {
         req->bad_attr = aa;
+        /* An action this build does not run, in a feature probe: -EINVAL,
+         * the kernel's answer for an action type it does not know (as for
+         * flow probes: genl-flow.c flow_dp_error()). */
+        if (error == -EOPNOTSUPP && req->probe) {
+            error = -EINVAL;
+        }
     }
     return error;
 }

@@ -5,7 +5,8 @@
 /* Inside src/genl: how the core (genl.c: connections, dispatch, errors,
  * dumps, multicast, upcall delivery), the datapath registry
  * (genl-registry.c) and the families (genl-ctrl.c, genl-dp.c,
- * genl-vport.c, genl-flow.c, genl-packet.c) fit together.
+ * genl-vport.c, genl-flow.c, genl-packet.c, genl-meter.c, genl-ct-limit.c)
+ * fit together.
  *
  * A family is a table: name, id, version, header size, attribute policy,
  * commands, multicast group.  The core parses each request (nlmsghdr,

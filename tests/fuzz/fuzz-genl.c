@@ -180,7 +180,7 @@ patch_ifindex(uint8_t *buf, size_t len)
             return;
         }
         if (nlh.nlmsg_type >= GENL_FAMILY_ID_DATAPATH
-            && nlh.nlmsg_type <= GENL_FAMILY_ID_PACKET
+            && nlh.nlmsg_type <= GENL_FAMILY_ID_CT_LIMIT
             && nlh.nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN + 4) {
             uint8_t *p = buf + off + NLMSG_HDRLEN + GENL_HDRLEN;
 

@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import weirdlib as wl  # noqa: E402
 
 DP, VPORT, FLOW, PACKET = 0x20, 0x21, 0x22, 0x23
+METER, CT_LIMIT = 0x24, 0x25
 REQ, ACK, ECHO, DUMP = wl.NLM_F_REQUEST, wl.NLM_F_ACK, wl.NLM_F_ECHO, \
     wl.NLM_F_DUMP
 CREATE = wl.NLM_F_CREATE
@@ -52,6 +53,20 @@ def flow_new(seq, src, ufid=True, flags=ACK | CREATE):
     if ufid:
         attrs += wl.nla(9, struct.pack(">QQ", 1, src))
     return wl.genlmsg(FLOW, 1, REQ | flags, seq, attrs, ovs_ifindex=1)
+
+
+def meter_band(rate=1, burst=1):
+    """One band as Open vSwitch's meter set puts it: TYPE drop, RATE,
+    BURST in a nest of type 0."""
+    return wl.nla_nest(0, wl.nla_u32(1, 1) + wl.nla_u32(2, rate)
+                       + wl.nla_u32(3, burst))
+
+
+def zone_limits(*limits):
+    """OVS_CT_LIMIT_ATTR_ZONE_LIMIT with struct ovs_zone_limit entries
+    (zone id, limit, count)."""
+    return wl.nla_nest(1, b"".join(struct.pack("=iII", z, lim, 0)
+                                   for z, lim in limits))
 
 
 def frame():
@@ -129,6 +144,28 @@ SEEDS = {
                    + wl.nla_nest(3, wl.nla_nest(2, wl.nla_u32(1, 100)
                                                 + wl.nla(2, b"cookie"))),
                    ovs_ifindex=1),
+    ],
+    "meter-features-set-get-del": [
+        wl.genlmsg(METER, 1, REQ | ECHO, 1, ovs_ifindex=1),
+        wl.genlmsg(METER, 2, REQ | ECHO, 2, wl.nla_u32(1, 54545401)
+                   + wl.nla(2, b"") + wl.nla_nest(4, meter_band()),
+                   ovs_ifindex=1),
+        wl.genlmsg(METER, 2, REQ | ACK, 3, wl.nla_u32(1, 7)
+                   + wl.nla_nest(4, meter_band(0) + meter_band(2, 2)),
+                   ovs_ifindex=1),
+        wl.genlmsg(METER, 4, REQ | ECHO, 4, wl.nla_u32(1, 54545401),
+                   ovs_ifindex=1),
+        wl.genlmsg(METER, 3, REQ | ECHO, 5, wl.nla_u32(1, 54545401)
+                   + wl.nla(3, b"\0" * 16), ovs_ifindex=1),
+    ],
+    "ct-limit-set-get-del": [
+        wl.genlmsg(CT_LIMIT, 1, REQ | ECHO, 1,
+                   zone_limits((-1, 10), (5, 3)), ovs_ifindex=0),
+        wl.genlmsg(CT_LIMIT, 3, REQ | ECHO, 2, ovs_ifindex=0),
+        wl.genlmsg(CT_LIMIT, 3, REQ | ECHO, 3, zone_limits((-1, 0), (5, 0)),
+                   ovs_ifindex=0),
+        wl.genlmsg(CT_LIMIT, 2, REQ | ECHO, 4, zone_limits((5, 0)),
+                   ovs_ifindex=0),
     ],
     "batch-in-one-dgram": [flow_new(1, 5) + flow_new(2, 6)
                            + wl.genlmsg(FLOW, 3, REQ | DUMP, 3,

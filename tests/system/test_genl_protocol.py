@@ -153,6 +153,8 @@ def test_ctrl_families(conn):
                          ("ovs_vport", {"ovs_vport"}),
                          ("ovs_flow", {"ovs_flow"}),
                          ("ovs_packet", set()),
+                         ("ovs_meter", {"ovs_meter"}),
+                         ("ovs_ct_limit", {"ovs_ct_limit"}),
                          ("nlctrl", {"notify"})):
         fid, grps = conn.family(name)
         assert fid >= 0x10
@@ -175,7 +177,46 @@ def test_ctrl_by_id_and_dump(conn):
     names = {wl.attr_dict(p[4:])[wl.CTRL_ATTR_FAMILY_NAME].rstrip(b"\0")
              for p in entries}
     assert {b"nlctrl", b"ovs_datapath", b"ovs_vport", b"ovs_flow",
-            b"ovs_packet"} <= names
+            b"ovs_packet", b"ovs_meter", b"ovs_ct_limit"} <= names
+
+
+def test_meter_and_ct_limit_refused(conn):
+    """ovs_meter and ovs_ct_limit over the socket: FEATURES says "no
+    meters" in the kernel's layout; a meter as Open vSwitch's probe sets
+    it, and every conntrack limit request, is refused with -EOPNOTSUPP and
+    a reason (genl-meter.c, genl-ct-limit.c)."""
+    ifindex = make_dp(conn, "wmeter0")
+    try:
+        meter = fam(conn, "ovs_meter")
+        reply = conn.transact(meter, 1, flags=wl.NLM_F_ECHO,
+                              ovs_ifindex=ifindex)     # FEATURES
+        mtype, _, payload = reply[0]
+        assert mtype == meter
+        assert payload == (struct.pack("=BBHi", 1, 1, 0, ifindex)
+                           + wl.nla_u32(7, 0) + wl.nla_u32(8, 0)
+                           + wl.nla(4, b""))
+        band = wl.nla(0, wl.nla_u32(1, 1) + wl.nla_u32(2, 1)
+                      + wl.nla_u32(3, 1))
+        with pytest.raises(NlError) as e:
+            conn.transact(meter, 2, wl.nla_u32(1, 54545401) + wl.nla(2, b"")
+                          + wl.nla(4, band), flags=wl.NLM_F_ECHO,
+                          ovs_ifindex=ifindex)         # SET
+        assert e.value.errno == -EOPNOTSUPP
+        assert e.value.msg == "meters are not supported by weir"
+        with pytest.raises(NlError) as e:
+            conn.transact(meter, 1, ovs_ifindex=ifindex + 1000)
+        assert e.value.errno == -ENODEV
+
+        ct_limit = fam(conn, "ovs_ct_limit")
+        for cmd, attrs in ((1, wl.nla(1, struct.pack("=iII", -1, 10, 0))),
+                           (3, b"")):                  # SET, GET
+            with pytest.raises(NlError) as e:
+                conn.transact(ct_limit, cmd, attrs, flags=wl.NLM_F_ECHO,
+                              ovs_ifindex=0)
+            assert e.value.errno == -EOPNOTSUPP
+            assert "conntrack limits are not supported" in e.value.msg
+    finally:
+        del_dp(conn, ifindex)
 
 
 def test_ctrl_unknown_family_name(conn):
@@ -410,7 +451,7 @@ def test_dump_attributes_are_not_validated_but_ovs_flows(conn):
         families, _ = conn.dump(wl.GENL_ID_CTRL, wl.CTRL_CMD_GETFAMILY,
                                 wl.nla(wl.CTRL_ATTR_FAMILY_ID, b"\1"),
                                 version=2)
-        assert len(families) == 5
+        assert len(families) == 7
         with pytest.raises(NlError) as e:
             conn.dump(fam(conn, "ovs_flow"), OVS_FLOW_CMD_GET,
                       wl.nla(OVS_FLOW_ATTR_UFID_FLAGS, b"\1\2"),

@@ -110,6 +110,8 @@ gtu_fam_hdrsize(uint16_t family_id)
     case GENL_FAMILY_ID_VPORT:
     case GENL_FAMILY_ID_FLOW:
     case GENL_FAMILY_ID_PACKET:
+    case GENL_FAMILY_ID_METER:
+    case GENL_FAMILY_ID_CT_LIMIT:
         return sizeof(struct ovs_header);
     default:
         return 0;

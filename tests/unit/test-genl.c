@@ -423,6 +423,8 @@ test_ctrl_by_name(void **state)
         { OVS_VPORT_FAMILY, 0x21, 6 },
         { OVS_FLOW_FAMILY, 0x22, 7 },
         { OVS_PACKET_FAMILY, 0x23, 0 },
+        { OVS_METER_FAMILY, 0x24, 8 },
+        { OVS_CT_LIMIT_FAMILY, 0x25, 9 },
     };
     struct genl_conn *c = gtu_conn(srv, 100);
 
@@ -487,7 +489,7 @@ test_ctrl_by_id(void **state)
     assert_false(e.has_msg);
     assert_int_equal(e.flags & NLM_F_ACK_TLVS, 0);
     nlh = ctrl_req(0, 11);
-    mnl_attr_put_u16_check(nlh, sizeof qbuf, CTRL_ATTR_FAMILY_ID, 0x24);
+    mnl_attr_put_u16_check(nlh, sizeof qbuf, CTRL_ATTR_FAMILY_ID, 0x26);
     gtu_send(c, nlh);
     assert_int_equal(gtu_recv_err(c, NULL), -ENOENT);
     /* The test family is found by id only. */
@@ -512,9 +514,9 @@ test_ctrl_dump(void **state)
     /* NLM_F_ACK on a dump earns no ACK. */
     gtu_send(c, ctrl_req(NLM_F_DUMP | NLM_F_ACK, 21));
     len = recv_dgram(c);
-    assert_int_equal(gtu_count_msgs(rbuf, len), 6);
+    assert_int_equal(gtu_count_msgs(rbuf, len), 8);
     GTU_FOR_EACH_MSG (nlh, rbuf, len) {
-        if (n < 5) {
+        if (n < 7) {
             check_family_msg(nlh, genl_families[n], 21, 102, NLM_F_MULTI);
         } else {
             int32_t err;
@@ -529,7 +531,7 @@ test_ctrl_dump(void **state)
         }
         n++;
     }
-    assert_null(genl_families[5]);
+    assert_null(genl_families[7]);
     gtu_expect_none(c);
 
     /* The kernel does not validate the family dump's attributes
@@ -539,7 +541,7 @@ test_ctrl_dump(void **state)
     mnl_attr_put_check(q, sizeof qbuf, CTRL_ATTR_FAMILY_NAME, 3, "abc");
     gtu_send(c, q);
     len = recv_dgram(c);
-    assert_int_equal(gtu_count_msgs(rbuf, len), 6);
+    assert_int_equal(gtu_count_msgs(rbuf, len), 8);
     nlh = (const void *) (rbuf + len - MNL_NLMSG_HDRLEN - 4);
     assert_int_equal(nlh->nlmsg_type, NLMSG_DONE);
     assert_int_equal(*(const int32_t *) mnl_nlmsg_get_payload(nlh), 0);
