@@ -632,6 +632,26 @@ dp_get_upcall_pids_per_cpu(const struct datapath *dp, uint32_t *pids,
     return n;
 }
 
+/* The per-CPU PID of thread 'thr' (its number stands for the kernel's
+ * CPU), or 0 if no per-CPU PIDs are set.  Context: RCU reader. */
+static uint32_t
+percpu_pid(const struct dp_thread *thr)
+{
+    /* Acquire: pairs with pids_set(). */
+    const struct dp_pids *p = atomic_load_explicit(&thr->dp->percpu_pids,
+                                                   memory_order_acquire);
+
+    return p ? p->pid[thr->slot % p->n] : 0;
+}
+
+/* Whether upcalls go to the per-CPU PIDs (the user features say so). */
+static bool
+dispatch_per_cpu(const struct dp_thread *thr)
+{
+    return (dp_get_user_features(thr->dp)
+            & OVS_DP_F_DISPATCH_UPCALL_PER_CPU) != 0;
+}
+
 /* Picks the PID of a "miss" upcall for a packet from 'v' with flow key
  * hash 'hash' on thread 'thr'.  Context: RCU reader. */
 static uint32_t
@@ -640,11 +660,8 @@ miss_pid(const struct dp_thread *thr, const struct dp_vport *v,
 {
     const struct dp_pids *p;
 
-    if (dp_get_user_features(thr->dp) & OVS_DP_F_DISPATCH_UPCALL_PER_CPU) {
-        /* Acquire: pairs with pids_set(). */
-        p = atomic_load_explicit(&thr->dp->percpu_pids,
-                                 memory_order_acquire);
-        return p ? p->pid[thr->slot % p->n] : 0;
+    if (dispatch_per_cpu(thr)) {
+        return percpu_pid(thr);
     }
     p = atomic_load_explicit(&v->pids, memory_order_acquire);
     return !p ? 0 : p->pid[p->n == 1 ? 0 : (uint32_t) (
@@ -1307,6 +1324,24 @@ upcall_hold(struct dp_thread *thr, struct dp_vport *v, struct dp_upcall *u,
     };
 }
 
+/* Picks the PID of a userspace() action's upcall that names 'pid', on
+ * thread 'thr'.  In per-CPU dispatch the kernel ignores the action's PID
+ * and sends the upcall where this CPU's misses go; Open vSwitch counts on
+ * that and writes a placeholder PID (UINT32_MAX) that no socket has.  The
+ * datapath does the same for a PID no channel has, but keeps a PID that a
+ * channel has: the in-process handlers (dp_handlers_set(), dpif-local)
+ * and each dpif's own handlers (docs/design/dpif.md) are addressed by
+ * their PIDs in per-CPU dispatch too.  Context: RCU reader. */
+static uint32_t
+action_pid(const struct dp_thread *thr, uint32_t pid)
+{
+    if (dispatch_per_cpu(thr)
+        && !upcall_reg_has_pid(thr->dp->upcalls, pid)) {
+        return percpu_pid(thr);
+    }
+    return pid;
+}
+
 static int
 exec_upcall(void *aux, const struct packet *p, const struct flow_key *key,
             const struct act_userspace *u, const void *actions,
@@ -1319,7 +1354,7 @@ exec_upcall(void *aux, const struct packet *p, const struct flow_key *key,
         up->type = DP_UPCALL_ACTION;
         up->packet = packet_clone(p);
         up->key = *key;
-        up->pid = u->pid;
+        up->pid = action_pid(thr, u->pid);
         up->userdata = memdup(u->userdata, u->userdata_len);
         up->userdata_len = up->userdata ? u->userdata_len : 0;
         up->actions = memdup(actions, actions_len);
@@ -1699,7 +1734,8 @@ dp_execute(struct dp_thread *thr, struct packet *packet, const void *actions,
 
     thr->now_ms = now_ms();
     if (packet_parse(packet, &key) < 0) {
-        errbuf_set(err, "packet shorter than an Ethernet header");
+        errbuf_set(err, "packet shorter than an Ethernet header, or "
+                   "without one and of a VLAN type");
         packet_free(packet);
         return -EINVAL;
     }

@@ -199,7 +199,11 @@ struct upcall_reg *dp_upcalls(struct datapath *dp);
 /* Per-CPU dispatch (OVS_DP_ATTR_PER_CPU_PIDS): while the user features
  * have OVS_DP_F_DISPATCH_UPCALL_PER_CPU, a "miss" upcall goes to
  * pids[t % n] where t is the number of the thread processing the packet
- * (dp_thread_id()), instead of to its port's PIDs.
+ * (dp_thread_id()), instead of to its port's PIDs; so does the upcall of
+ * a userspace() action whose PID no channel has (the kernel ignores the
+ * action's PID in this mode, and Open vSwitch writes a placeholder there;
+ * weir keeps a PID a channel has, so that in-process handlers can still
+ * be addressed).
  * Returns 0, -EINVAL (n 0 or > DP_UPCALL_PIDS_MAX), -ENOMEM;
  * dp_get_upcall_pids_per_cpu() returns the count, copying at most
  * 'max'. */

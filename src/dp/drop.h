@@ -31,7 +31,7 @@
     X(RECIRC_DEPTH, "recirc_depth", "recirculation too deep")               \
     X(NOMEM, "nomem", "out of memory copying or growing a packet")          \
     X(MALFORMED, "malformed", "action needs a header the packet lacks")     \
-    X(NO_ETHERNET, "no_ethernet", "no Ethernet header at output or recirc") \
+    X(NO_ETHERNET, "no_ethernet", "no Ethernet header at output") \
     X(UNSUPPORTED, "unsupported", "action not implemented by this build")
 
 enum dp_drop_reason {

@@ -45,9 +45,10 @@ void dpx_for_each(struct dpx_ctx *x, struct pkt_batch *b,
 
 /* Parses 'p' again into 'key', keeping its metadata (from p->md) and its
  * header type: a packet whose key says FKEY_MAC_NONE (no Ethernet header,
- * after pop_eth or add_mpls) is parsed as if its 'key->eth_type' had an
- * Ethernet header in front.  Sets the packet's offsets.
- * Returns: DPX_KEEP, or DP_DROP_NOMEM. */
+ * after pop_eth or add_mpls) is parsed as an L3 packet of type
+ * 'key->eth_type', which p->md.l3_type records for later passes
+ * (recirc()); an Ethernet one clears it.  Sets the packet's offsets.
+ * Returns: DPX_KEEP, or DP_DROP_MALFORMED (cannot happen). */
 enum dp_drop_reason dpx_reparse(struct packet *p, struct flow_key *key);
 
 /* Where the packet's L2 header ends (the kernel's mac_len): 0 without an

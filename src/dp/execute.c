@@ -161,41 +161,20 @@ all_of(const struct pkt_batch *b)
 
 /* ---- Keys. ---- */
 
-static void
-ofs_back(uint16_t *ofs, uint16_t n)
-{
-    if (*ofs != PKT_OFS_NONE) {
-        *ofs -= n;
-    }
-}
-
 enum dp_drop_reason
 dpx_reparse(struct packet *p, struct flow_key *key)
 {
-    be16 eth_type = key->eth_type;
-    uint8_t *eth;
-
-    if (key->mac_proto != FKEY_MAC_NONE) {
+    /* The packet carries its type from here on (recirc() parses it again
+     * from its bytes and metadata alone). */
+    p->md.l3_type = key->mac_proto == FKEY_MAC_NONE ? key->eth_type : 0;
+    if (packet_parse(p, key) && key->mac_proto != FKEY_MAC_NONE) {
         /* An Ethernet frame never gets shorter than 14 bytes here (only
-         * pop_eth removes its header), so this cannot fail. */
-        return packet_parse(p, key) ? DP_DROP_MALFORMED : DPX_KEEP;
+         * pop_eth removes its header), so this cannot happen. */
+        return DP_DROP_MALFORMED;
     }
-
-    /* An L3 packet: the parser reads Ethernet frames, so lend it a header
-     * in the headroom (which the popped header, or the label pushed in
-     * front, left behind) and take it back. */
-    eth = packet_push(p, PEDIT_ETH_LEN);
-    if (!eth) {
-        return DP_DROP_NOMEM;
-    }
-    memset(eth, 0, 2 * ETH_ADDR_LEN);
-    memcpy(eth + 2 * ETH_ADDR_LEN, &eth_type, sizeof eth_type);
-    packet_parse(p, key);
-    packet_pull(p, PEDIT_ETH_LEN);
-    ofs_back(&p->mpls_ofs, PEDIT_ETH_LEN);
-    ofs_back(&p->l3_ofs, PEDIT_ETH_LEN);
-    ofs_back(&p->l4_ofs, PEDIT_ETH_LEN);
-    key->mac_proto = FKEY_MAC_NONE;
+    /* An L3 packet of a VLAN type (pop_mpls to 0x8100 after pop_eth) has
+     * no fields to read: it keeps just its type, as in the kernel, which
+     * refuses it only when it recirculates. */
     return DPX_KEEP;
 }
 
@@ -383,16 +362,8 @@ do_recirc(struct dpx_ctx *x, struct pkt_batch *b, struct flow_key *keys,
         struct packet *p = b->pkts[i];
         struct packet *c;
 
-        if (keys[i].mac_proto == FKEY_MAC_NONE) {
-            /* The next pass parses the packet as an Ethernet frame and
-             * 'struct packet' does not say it is not one. */
-            if (last) {
-                drop_packet(x, p, DP_DROP_NO_ETHERNET);
-            } else {
-                x->drops[DP_DROP_NO_ETHERNET]++;
-            }
-            continue;
-        }
+        /* A packet without an Ethernet header goes round too: its
+         * metadata says so (md.l3_type, kept by dpx_reparse()). */
         c = last ? p : packet_clone(p);
         if (!c) {
             x->drops[DP_DROP_NOMEM]++;

@@ -56,9 +56,10 @@
  *     userspace(), and a sample() copy whose list ends.
  *   - After pop_eth (or add_mpls without the L3 flag) a packet has no
  *     Ethernet header; its key says so (mac_proto FKEY_MAC_NONE, eth_type
- *     the L3 protocol).  Every port is Ethernet, so outputting or
- *     recirculating such a packet drops it (DP_DROP_NO_ETHERNET); push_eth
- *     makes it a frame again.
+ *     the L3 protocol), and so does its metadata (md.l3_type), which
+ *     recirc() passes on: the next pass parses it as an L3 packet, as the
+ *     kernel does.  Every port is Ethernet, so outputting such a packet
+ *     drops it (DP_DROP_NO_ETHERNET); push_eth makes it a frame again.
  *
  * Thread-safety
  * =============

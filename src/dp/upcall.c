@@ -754,6 +754,12 @@ upcall_deliver(struct upcall_reg *reg, struct dp_upcall *u)
     return error;
 }
 
+bool
+upcall_reg_has_pid(struct upcall_reg *reg, uint32_t pid)
+{
+    return reg_lookup(reg, pid) != NULL;
+}
+
 int
 upcall_channel_recv(struct upcall_channel *ch, struct dp_upcall **up)
 {

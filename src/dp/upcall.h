@@ -12,7 +12,9 @@
  * socket is to the kernel module: every upcall carries a PID (the PID of
  * its port, chosen by a stable hash of the flow when the port has several,
  * or the PID of its PMD thread in per-CPU dispatch, or the PID named by a
- * userspace() action) and goes to the channel with that PID.  An upcall
+ * userspace() action, unless per-CPU dispatch is on and no channel has
+ * it: then its thread's per-CPU PID) and goes to the channel with that
+ * PID.  An upcall
  * for a PID no channel has is lost (counted, like the kernel's
  * -ECONNREFUSED).
  *
@@ -54,6 +56,7 @@
  * with dp_upcall_free().  Closing a channel frees what it holds.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,6 +82,10 @@ void upcall_reg_destroy(struct upcall_reg *reg);
  * FIFO is full).  Context: RCU reader.  Never blocks (but for the
  * channel's mutex). */
 int upcall_deliver(struct upcall_reg *reg, struct dp_upcall *u);
+
+/* Whether a channel has PID 'pid' now (it may close right after).
+ * Context: RCU reader. */
+bool upcall_reg_has_pid(struct upcall_reg *reg, uint32_t pid);
 
 /* Sets the length of each port FIFO of channels opened afterwards
  * (0: UPCALL_DEFAULT_QUEUE_LEN). */

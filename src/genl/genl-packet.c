@@ -30,8 +30,11 @@
  * above OVS_KEY_ATTR_MAX, no duplicates, fixed lengths, no trailing or
  * unpadded bytes), and in_port must be below 65535.  What weird cannot do
  * is refused, not ignored: tunnel metadata and nonzero conntrack metadata
- * (-EOPNOTSUPP), and a packet without Ethernet header (eth_type without
- * eth in the key, the kernel's MAC_PROTO_NONE: -EOPNOTSUPP).  An in_port
+ * (-EOPNOTSUPP).  A key with eth_type and no eth says the packet has no
+ * Ethernet header (the kernel's MAC_PROTO_NONE, what Open vSwitch sends
+ * for a packet that missed after pop_eth): it is executed as an L3 packet
+ * of that type (md.l3_type), a type below 0x600 or a VLAN type being
+ * -EINVAL as in the kernel.  An in_port
  * that names no port is kept in the packet's metadata, as the kernel
  * keeps it in the key (it then processes the packet as if received on the
  * local port); without one, the metadata has FKEY_IN_PORT_NONE.
@@ -252,10 +255,25 @@ packet_key_metadata(struct genl_req *req, const struct nlattr *ka,
             return -EOPNOTSUPP;
         }
     }
-    if (!tb[OVS_KEY_ATTR_ETHERNET] && tb[OVS_KEY_ATTR_ETHERTYPE]) {
-        errbuf_set(req->err, "key: packets without an Ethernet header "
-                   "(eth_type without eth) are not supported");
-        return -EOPNOTSUPP;
+    if (!tb[OVS_KEY_ATTR_ETHERNET] && (a = tb[OVS_KEY_ATTR_ETHERTYPE])) {
+        /* No Ethernet header: the packet starts at L3 and the key's type
+         * says which (the kernel's metadata_from_nlattrs()). */
+        be16 type;
+
+        memcpy(&type, mnl_attr_get_payload(a), sizeof type);
+        if (ntohs(type) < ETH_TYPE_MIN) {
+            errbuf_set(req->err, "key: EtherType %#x is less than min %#x",
+                       ntohs(type), ETH_TYPE_MIN);
+            req->bad_attr = a;
+            return -EINVAL;
+        }
+        if (fkey_eth_type_is_vlan(type)) {
+            errbuf_set(req->err, "key: a packet without an Ethernet "
+                       "header cannot have a VLAN type (%#x)", ntohs(type));
+            req->bad_attr = a;
+            return -EINVAL;
+        }
+        md->l3_type = type;
     }
     req->bad_attr = NULL;
     return 0;

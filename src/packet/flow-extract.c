@@ -567,6 +567,37 @@ parse_ipv6(const struct pkt_cursor *c, size_t nh, struct flow_key *key,
     }
 }
 
+/* Reads the Ethernet header at the start of 'c' (at least 14 bytes), its
+ * tags and LLC/SNAP into 'key'; returns the offset of what follows. */
+PARSER_INLINE size_t
+parse_l2(const struct pkt_cursor *c, struct flow_key *key)
+{
+    size_t ofs;
+
+    /* The frame is destination first, then source. */
+    key->mac_proto = FKEY_MAC_ETHERNET;
+    memcpy(key->eth_dst, c->p, ETH_ADDR_LEN);
+    memcpy(key->eth_src, c->p + ETH_ADDR_LEN, ETH_ADDR_LEN);
+    ofs = 2 * ETH_ADDR_LEN;
+    parse_vlans(c, &ofs, key);
+    key->eth_type = parse_ethertype(c, &ofs);
+    if (fkey_eth_type_is_vlan(key->eth_type)) {
+        /* A VLAN type that is not a complete tag: a truncated tag (TPID
+         * already recorded), a third tag, or a SNAP header carrying a
+         * TPID.  The kernel reports the last like a truncated tag, with
+         * "vlan(0),encap()" in the next free slot, so record it there. */
+        int i = 0;
+
+        while (i < FKEY_MAX_VLANS && key->vlan[i].tci & htons(VLAN_CFI)) {
+            i++;
+        }
+        if (i < FKEY_MAX_VLANS) {
+            key->vlan[i].tpid = key->eth_type;
+        }
+    }
+    return ofs;
+}
+
 /* The parser.  It is inlined into fkey_extract_layout() and into
  * fkey_extract(); the latter passes a layout on its stack that the
  * compiler then drops, stores and all, so the key-only path costs what it
@@ -587,30 +618,20 @@ extract(const void *data, size_t len, const struct pkt_metadata *md,
         key->in_port = md->in_port;
         key->skb_mark = md->skb_mark;
     }
-    if (len < ETH_HEADER_LEN) {
+    if (md && md->l3_type) {
+        /* No Ethernet header: the type is metadata and the L3 header comes
+         * first (the kernel's key_extract() for MAC_PROTO_NONE, which also
+         * refuses a VLAN type there). */
+        key->mac_proto = FKEY_MAC_NONE;
+        key->eth_type = md->l3_type;
+        if (fkey_eth_type_is_vlan(key->eth_type)) {
+            return -EINVAL;
+        }
+        ofs = 0;
+    } else if (len < ETH_HEADER_LEN) {
         return -EINVAL;
-    }
-
-    /* L2.  The frame is destination first, then source. */
-    key->mac_proto = FKEY_MAC_ETHERNET;
-    memcpy(key->eth_dst, c.p, ETH_ADDR_LEN);
-    memcpy(key->eth_src, c.p + ETH_ADDR_LEN, ETH_ADDR_LEN);
-    ofs = 2 * ETH_ADDR_LEN;
-    parse_vlans(&c, &ofs, key);
-    key->eth_type = parse_ethertype(&c, &ofs);
-    if (fkey_eth_type_is_vlan(key->eth_type)) {
-        /* A VLAN type that is not a complete tag: a truncated tag (TPID
-         * already recorded), a third tag, or a SNAP header carrying a
-         * TPID.  The kernel reports the last like a truncated tag, with
-         * "vlan(0),encap()" in the next free slot, so record it there. */
-        int i = 0;
-
-        while (i < FKEY_MAX_VLANS && key->vlan[i].tci & htons(VLAN_CFI)) {
-            i++;
-        }
-        if (i < FKEY_MAX_VLANS) {
-            key->vlan[i].tpid = key->eth_type;
-        }
+    } else {
+        ofs = parse_l2(&c, key);
     }
 
     /* L3 and L4.  'ofs' is at most 30 here (two tags and LLC/SNAP). */

@@ -88,6 +88,10 @@ struct pkt_metadata {
     uint32_t skb_mark;          /* skb_mark (pkt_mark). */
     uint32_t recirc_id;         /* 0 on first pass. */
     uint32_t dp_hash;           /* 0 = not computed. */
+    be16 l3_type;               /* 0: the bytes are an Ethernet frame.
+                                 * Else they have no Ethernet header (after
+                                 * pop_eth or add_mpls) and start with a
+                                 * header of this Ethernet type. */
 };
 
 /* Fills 'key' from the Ethernet frame 'data' of 'len' bytes and 'md'.
@@ -98,10 +102,17 @@ struct pkt_metadata {
  * Never fails for len >= 14: malformed or truncated headers leave their
  * fields zero as the essay above describes.
  *
+ * If md->l3_type is nonzero, 'data' is an L3 packet instead (no Ethernet
+ * header; the kernel's MAC_PROTO_NONE): the key gets FKEY_MAC_NONE,
+ * 'eth_type' md->l3_type, no addresses or tags, and the L3 and L4 fields
+ * read from offset 0, with no minimum length.
+ *
  * Context: any; does not allocate, log or block.
  * Ownership: reads 'len' bytes at 'data'; keeps no pointer into it.
- * Returns: 0; or -EINVAL if 'len' < 14, with 'key' zeroed except for the
- * metadata taken from 'md'. */
+ * Returns: 0; or -EINVAL if 'len' < 14 (Ethernet), with 'key' zeroed
+ * except for the metadata taken from 'md'; or -EINVAL for an L3 packet
+ * whose type is a VLAN TPID (the kernel refuses those too), with the
+ * metadata, 'mac_proto' and 'eth_type' in 'key'. */
 int fkey_extract(const void *data, size_t len,
                  const struct pkt_metadata *md, struct flow_key *key);
 

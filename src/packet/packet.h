@@ -10,7 +10,8 @@
  * 'struct packet' is one Ethernet frame in a buffer with room in front of
  * it (headroom) for headers that actions push (VLAN tags, MPLS labels, an
  * Ethernet header), plus the metadata the datapath keeps with it
- * ('struct pkt_metadata': in_port, priority, mark, recirc_id, dp_hash)
+ * ('struct pkt_metadata': in_port, priority, mark, recirc_id, dp_hash,
+ * and the type of a packet without an Ethernet header)
  * and the offsets of its headers.  'struct pkt_batch' is up to
  * PKT_BATCH_MAX packets that travel through the datapath together: a port
  * receives a batch, the flow lookup splits it by flow, actions run on each
@@ -104,8 +105,11 @@ void packet_pull(struct packet *p, size_t n);
  * sets its header offsets: an offset is set exactly when the key holds
  * fields read from that header, which is then complete in the frame
  * (struct fkey_layout in packet/flow-extract.h has the rules), and is
- * PKT_OFS_NONE otherwise, for all three on -EINVAL.
- * Returns: 0, or -EINVAL for a frame shorter than 14 bytes. */
+ * PKT_OFS_NONE otherwise, for all three on -EINVAL.  A packet whose
+ * md.l3_type is set has no Ethernet header and is parsed as an L3 packet
+ * of that type (fkey_extract()).
+ * Returns: 0, or -EINVAL for a frame shorter than 14 bytes (or an L3
+ * packet of a VLAN type). */
 int packet_parse(struct packet *p, struct flow_key *key);
 
 /* A pool of preallocated packets, for ports that receive at a high rate

@@ -26,7 +26,7 @@ For each case, OUTDIR/<case>/ holds:
                          [mark=N] [dp_hash=N|nonzero]
                                    one per expected upcall, in order
                   recirc id=N depth=N [priority=N] [mark=N]
-                         [dp_hash=N|nonzero]
+                         [dp_hash=N|nonzero] [l3_type=N]
                                    one per recirculated packet, in order
                   hash-groups G...  recirculated packets with equal G have
                                    equal dp_hash, others differ
@@ -491,8 +491,15 @@ def eth_cases():
                drops={"no_ethernet": 1})
     yield Case("pop_eth_userspace", "pop_eth,userspace(pid=4)", [u],
                upcalls=[up(payload, pid=4)])
+    # The L3 packet goes round with its type in its metadata.
     yield Case("pop_eth_recirc", "pop_eth,recirc(1)", [u],
-               drops={"no_ethernet": 1})
+               recircs=[rc(payload, 1, l3_type=0x0800)])
+    yield Case("pop_eth_recirc_push_eth", "pop_eth,recirc(1),push_eth("
+               "src=02:00:00:00:00:01,dst=02:00:00:00:00:02),1", [u],
+               {1: [e]}, recircs=[rc(payload, 1, l3_type=0x0800)])
+    yield Case("pop_push_eth_recirc", "pop_eth,push_eth(src=02:00:00:00:00:01,"
+               "dst=02:00:00:00:00:02),recirc(2)", [u],
+               recircs=[rc(e, 2, l3_type=0)])
     e2 = e.copy()
     e2[IP].ttl = 1
     yield Case("pop_eth_set_push_eth",

@@ -361,6 +361,8 @@ check_md_token(const char *what, const char *tok, const struct item *it,
         got = it->md.recirc_id;
     } else if (KEY_IS("in_port")) {
         got = it->md.in_port;
+    } else if (KEY_IS("l3_type")) {
+        got = ntohs(it->md.l3_type);
     } else if (KEY_IS("depth") && !is_upcall) {
         got = it->port;
     } else if (KEY_IS("pid") && is_upcall) {
@@ -444,9 +446,7 @@ check_upcall_key(const char *what, const struct item *it)
 {
     struct flow_key fresh;
 
-    if (it->key.mac_proto != FKEY_MAC_ETHERNET) {
-        return;                 /* No Ethernet header: see execute.h. */
-    }
+    /* With or without an Ethernet header: md.l3_type says which. */
     if (fkey_extract(it->pkt.bytes, it->pkt.len, &it->md, &fresh)) {
         fail("%s: upcalled frame has no key", what);
     } else if (memcmp(&fresh, &it->key, sizeof fresh)) {

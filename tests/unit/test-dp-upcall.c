@@ -5,7 +5,9 @@
  * a miss reaches exactly one handler, with the packet's key and one of
  * its port's PIDs; a flow always reaches the same handler, and flows
  * spread over all; userspace() to the special PID reaches handler 0;
- * per-CPU dispatch follows the thread's number; lost upcalls (no
+ * per-CPU dispatch follows the thread's number, for misses and for
+ * userspace() actions whatever PID they name; a packet without an
+ * Ethernet header recirculates and misses as an L3 packet; lost upcalls (no
  * handlers, a full queue) are counted and nothing else is lost; wait,
  * wake-up and purge.  The last test polls and reads on threads while the
  * handlers are reconfigured (for TSan). */
@@ -396,6 +398,152 @@ test_per_cpu(void **state)
     assert_int_equal(u->pid, pids[h]);
     dp_upcall_free(u);
     dp_thread_destroy(thr2);
+}
+
+/* Per-CPU dispatch: a userspace() action's upcall whose PID no channel
+ * has goes to the thread's per-CPU PID, as the kernel sends it (Open
+ * vSwitch writes UINT32_MAX there); a PID a channel has is kept;
+ * per-port dispatch keeps the action's PID whatever it is. */
+static void
+test_per_cpu_action(void **state)
+{
+    struct fixture *fx = *state;
+    struct dp_thread *thr2 = dp_thread_create(fx->dp, NULL);
+    uint32_t pids[2], rev[2], h = 0;
+    struct flow_key fk;
+    struct flow_mask mask;
+    struct dp_upcall *u;
+    struct dp_stats st;
+    struct errbuf err;
+    uint8_t acts[256];
+    char text[96];
+    size_t len;
+
+    assert_non_null(thr2);
+    assert_int_equal(dp_handlers_set(fx->dp, 2, &err), 0);
+    assert_int_equal(dp_port_get_upcall_pids(fx->dp, 1, pids, 2), 2);
+    rev[0] = pids[1];
+    rev[1] = pids[0];
+    assert_int_equal(dp_set_upcall_pids_per_cpu(fx->dp, rev, 2), 0);
+    dp_set_user_features(fx->dp, OVS_DP_F_DISPATCH_UPCALL_PER_CPU);
+
+    len = tu_parse_actions("userspace(pid=4294967295,userdata(0a0b))",
+                           acts, sizeof acts);
+    tu_parse_flow(FLOW_A, &fk, &mask);
+    struct dp_flow_req r = {
+        .key = &fk, .mask = &mask, .actions = acts, .actions_len = len,
+        .has_actions = true,
+    };
+    assert_int_equal(dp_flow_new(fx->dp, &r, 0, NULL, &err), 0);
+
+    for (uint32_t i = 0; i < 4; i++) {
+        struct dp_thread *t = i % 2 ? thr2 : fx->thr;
+        uint32_t want = rev[dp_thread_id(t) % 2];
+
+        send_frame(fx->dp, t, 1, 1, (uint8_t) i);
+        u = recv_one(fx->dp, 2, &h);
+        assert_int_equal(u->type, DP_UPCALL_ACTION);
+        assert_int_equal(u->pid, want);
+        assert_int_equal(pids[h], want);
+        assert_int_equal(u->userdata_len, 2);
+        assert_memory_equal(u->userdata, "\x0a\x0b", 2);
+        assert_int_equal(u->packet->data[FRAME_LEN - 1], i);
+        dp_upcall_free(u);
+        dp_get_stats(fx->dp, &st);
+        assert_int_equal(st.n_lost, 0);
+    }
+
+    /* Per-port dispatch: the action's own PID, here one nobody has. */
+    dp_set_user_features(fx->dp, 0);
+    send_frame(fx->dp, fx->thr, 1, 1, 0);
+    assert_all_empty(fx->dp, 2);
+    dp_get_stats(fx->dp, &st);
+    assert_int_equal(st.n_lost, 1);
+
+    /* Per-CPU dispatch and a PID a channel has: that channel, from both
+     * threads (whose per-CPU PIDs differ). */
+    dp_set_user_features(fx->dp, OVS_DP_F_DISPATCH_UPCALL_PER_CPU);
+    snprintf(text, sizeof text, "userspace(pid=%u,userdata(0c))", pids[0]);
+    len = tu_parse_actions(text, acts, sizeof acts);
+    r.actions_len = len;
+    assert_int_equal(dp_flow_set(fx->dp, &r, NULL, &err), 0);
+    for (uint32_t i = 0; i < 2; i++) {
+        send_frame(fx->dp, i ? thr2 : fx->thr, 1, 1, (uint8_t) i);
+        u = recv_one(fx->dp, 2, &h);
+        assert_int_equal(u->pid, pids[0]);
+        assert_int_equal(h, 0);
+        dp_upcall_free(u);
+    }
+    dp_thread_destroy(thr2);
+}
+
+/* A packet without an Ethernet header recirculates (the kernel's
+ * MAC_PROTO_NONE): the next pass looks it up as an L3 packet, a miss
+ * upcalls the L3 bytes with a key without eth, and a flow that matches
+ * eth_type without eth() takes it. */
+static void
+test_l3_recirc(void **state)
+{
+    static const uint8_t src[6] = { 2, 0, 0, 0, 0, 1 };
+    static const uint8_t dst[6] = { 2, 0, 0, 0, 0, 2 };
+    struct fixture *fx = *state;
+    struct pkt_metadata md = { .in_port = 1, .recirc_id = 1,
+                               .l3_type = htons(0x0800) };
+    struct flow_key fk, key;
+    struct flow_mask mask;
+    struct dp_upcall *u;
+    struct packet *p;
+    struct dp_stats st;
+    struct errbuf err;
+    uint8_t acts[256], f[FRAME_LEN];
+    size_t len;
+    uint32_t h;
+
+    assert_int_equal(dp_handlers_set(fx->dp, 2, &err), 0);
+    len = tu_parse_actions("pop_eth,recirc(1)", acts, sizeof acts);
+    tu_parse_flow(FLOW_A, &fk, &mask);
+    struct dp_flow_req r = {
+        .key = &fk, .mask = &mask, .actions = acts, .actions_len = len,
+        .has_actions = true,
+    };
+    assert_int_equal(dp_flow_new(fx->dp, &r, 0, NULL, &err), 0);
+
+    /* No flow for recirc_id 1 yet: a miss with the L3 packet. */
+    frame_for(f, 1, 0x44);
+    send_frame(fx->dp, fx->thr, 1, 1, 0x44);
+    u = recv_one(fx->dp, 2, &h);
+    assert_int_equal(u->type, DP_UPCALL_MISS);
+    assert_int_equal(u->key.mac_proto, FKEY_MAC_NONE);
+    assert_int_equal(u->key.recirc_id, 1);
+    assert_int_equal(ntohs(u->key.eth_type), 0x0800);
+    assert_int_equal(u->key.nw_proto, 17);
+    assert_int_equal(fkey_extract(f + 14, FRAME_LEN - 14, &md, &key), 0);
+    assert_memory_equal(&u->key, &key, sizeof key);
+    assert_int_equal(u->packet->len, FRAME_LEN - 14);
+    assert_memory_equal(u->packet->data, f + 14, FRAME_LEN - 14);
+    dp_upcall_free(u);
+
+    /* The second pass's flow: push_eth and out of port 2. */
+    len = tu_parse_actions("push_eth(src=02:00:00:00:00:01,"
+                           "dst=02:00:00:00:00:02),2", acts, sizeof acts);
+    tu_parse_flow("recirc_id(1),in_port(1),eth_type(0x0800),"
+                  "ipv4(frag=no)", &fk, &mask);
+    assert_int_equal(fk.mac_proto, FKEY_MAC_NONE);
+    r.key = &fk;
+    r.actions_len = len;
+    assert_int_equal(dp_flow_new(fx->dp, &r, 0, NULL, &err), 0);
+    send_frame(fx->dp, fx->thr, 1, 1, 0x45);
+    assert_all_empty(fx->dp, 2);
+    p = port_dummy_take(dp_port_get(fx->dp, 2));
+    assert_non_null(p);
+    assert_int_equal(p->len, FRAME_LEN);
+    assert_memory_equal(p->data, dst, 6);
+    assert_memory_equal(p->data + 6, src, 6);
+    frame_for(f, 1, 0x45);
+    assert_memory_equal(p->data + 12, f + 12, FRAME_LEN - 12);
+    packet_free(p);
+    dp_get_stats(fx->dp, &st);
+    assert_int_equal(st.n_lost, 0);
 }
 
 /* Without handlers every miss is lost and counted. */
@@ -900,6 +1048,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_action_special, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_per_cpu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_per_cpu_action, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_l3_recirc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_no_handlers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_lost_full, setup, teardown),

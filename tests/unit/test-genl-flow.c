@@ -1509,7 +1509,7 @@ test_execute_errors(void **state)
     bad = send_exec(fx, frame, sizeof frame, &bb, "2");
     expect_err(fx, -EINVAL, "left over", bad);
 
-    /* What weird cannot do: conntrack, tunnels, L3 packets. */
+    /* What weird cannot do: conntrack, tunnels. */
     ovs_exec_key(&bb, 0, 0, fx->p1);
     bb_u32(&bb, OVS_KEY_ATTR_CT_STATE, 0x21);
     bad = send_exec(fx, frame, sizeof frame, &bb, "2");
@@ -1522,10 +1522,16 @@ test_execute_errors(void **state)
     bad = send_exec(fx, frame, sizeof frame, &bb, "2");
     expect_err(fx, -EOPNOTSUPP, "tunnel", bad);
 
+    /* L3 packets (eth_type without eth): a type below 0x600 or a VLAN
+     * type is refused, as the kernel refuses them. */
     ovs_exec_key(&bb, 0, 0, fx->p1);
-    bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0x0800);
-    bad = send_exec(fx, frame, sizeof frame, &bb, "2");
-    expect_err(fx, -EOPNOTSUPP, "Ethernet", bad);
+    bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0x0500);
+    send_exec(fx, frame, sizeof frame, &bb, "2");
+    expect_err(fx, -EINVAL, "less than min", NULL);
+    ovs_exec_key(&bb, 0, 0, fx->p1);
+    bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0x8100);
+    send_exec(fx, frame, sizeof frame, &bb, "2");
+    expect_err(fx, -EINVAL, "VLAN type", NULL);
 
     /* Bad actions: refused before the datapath is looked at. */
     ovs_exec_key(&bb, 0, 0, fx->p1);
@@ -1545,6 +1551,79 @@ test_execute_errors(void **state)
 
     assert_int_equal(port_dummy_tx_queued(dp_port_get(fx->gdp->dp, fx->p2)),
                      0);
+    gtu_expect_none(fx->conn);
+}
+
+/* Whether the nested attribute 'nest' has a direct child of 'type'. */
+static bool
+nest_has(const struct nlattr *nest, uint16_t type)
+{
+    const struct nlattr *a;
+
+    mnl_attr_for_each_nested(a, nest) {
+        if (mnl_attr_get_type(a) == type) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* EXECUTE of a packet without an Ethernet header (the key has eth_type
+ * and no eth, as Open vSwitch sends it after pop_eth): it is parsed as an
+ * L3 packet, push_eth makes it a frame again, and after recirc() its miss
+ * upcall carries the L3 bytes and a key without eth. */
+static void
+test_execute_l3(void **state)
+{
+    struct fx *fx = *state;
+    uint8_t frame[FRAME_LEN];
+    const uint8_t *l3 = frame + 14;
+    size_t l3_len = sizeof frame - 14;
+    struct pkt_metadata md = { .in_port = fx->p1, .recirc_id = 5,
+                               .l3_type = htons(0x0800) };
+    struct flow_key key;
+    struct attrs at;
+    struct enc ek;
+    struct packet *p;
+    struct bb bb;
+    char acts[128];
+
+    udp_frame(frame, sizeof frame, 777);
+
+    /* push_eth with the frame's own addresses: the frame comes back. */
+    ovs_exec_key(&bb, 0, 0, fx->p1);
+    bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0x0800);
+    snprintf(acts, sizeof acts,
+             "push_eth(src=%02x:%02x:%02x:%02x:%02x:%02x,"
+             "dst=%02x:%02x:%02x:%02x:%02x:%02x),%u",
+             frame[6], frame[7], frame[8], frame[9], frame[10], frame[11],
+             frame[0], frame[1], frame[2], frame[3], frame[4], frame[5],
+             fx->p2);
+    send_exec(fx, l3, l3_len, &bb, acts);
+    assert_int_equal(gtu_recv_err(fx->conn, NULL), 0);
+    p = port_dummy_take(dp_port_get(fx->gdp->dp, fx->p2));
+    assert_non_null(p);
+    assert_int_equal(p->len, sizeof frame);
+    assert_memory_equal(p->data, frame, sizeof frame);
+    packet_free(p);
+
+    /* recirc(5) with no flow: a miss whose key has eth_type and the IPv4
+     * fields but no eth, and whose packet is the L3 bytes. */
+    assert_int_equal(fkey_extract(l3, l3_len, &md, &key), 0);
+    assert_int_equal(key.mac_proto, FKEY_MAC_NONE);
+    assert_int_equal(key.nw_proto, 17);
+    enc_key(&ek, &key);
+    ovs_exec_key(&bb, 0, 0, fx->p1);
+    bb_be16(&bb, OVS_KEY_ATTR_ETHERTYPE, 0x0800);
+    send_exec(fx, l3, l3_len, &bb, "recirc(5)");
+    assert_int_equal(gtu_recv_err(fx->conn, NULL), 0);
+    recv_upcall(fx, OVS_PACKET_CMD_MISS, &at);
+    expect_types(&at, OVS_PACKET_ATTR_KEY, OVS_PACKET_ATTR_HASH,
+                 OVS_PACKET_ATTR_PACKET, 0);
+    expect_enc(at.a[0], &ek);
+    assert_false(nest_has(at.a[0], OVS_KEY_ATTR_ETHERNET));
+    assert_true(nest_has(at.a[0], OVS_KEY_ATTR_ETHERTYPE));
+    expect_bytes(at.a[2], l3, l3_len);
     gtu_expect_none(fx->conn);
 }
 
@@ -1674,6 +1753,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_execute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_execute_errors, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_execute_l3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upcall_miss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upcall_put, setup, teardown),
     };

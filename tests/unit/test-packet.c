@@ -1138,6 +1138,82 @@ test_arp_not_ethernet_ipv4(void **state)
     }
 }
 
+/* Packets without an Ethernet header (md.l3_type set: after pop_eth, as
+ * they recirculate).  The key is that of the same packet with an Ethernet
+ * header, but for FKEY_MAC_NONE and no addresses; there is no minimum
+ * length; a VLAN type is refused (the kernel's key_extract()). */
+static void
+test_l3_packets(void **state)
+{
+    static const uint16_t types[] = {
+        ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_ARP, 0x88b5,
+    };
+
+    (void) state;
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        struct pkt_metadata md = { .in_port = 4, .recirc_id = 9,
+                                   .l3_type = htons(types[t]) };
+        struct frame f = { .n = 0 };
+        struct flow_key ke, kl;
+
+        put_eth(&f, types[t]);
+        if (types[t] == ETH_TYPE_IP) {
+            put_ipv4(&f, 5, IPPROTO_TCP, 0, 40);
+            put_tcp(&f, 1234, 80, 5, 0x012);
+        } else if (types[t] == ETH_TYPE_IPV6) {
+            put_ipv6(&f, 0, 0x12345, IPPROTO_UDP);
+            put_ports(&f, 53, 5353, 8);
+        } else if (types[t] == ETH_TYPE_MPLS) {
+            put32(&f, lse(77, 1, 1, 9));
+            put_ipv4(&f, 5, IPPROTO_UDP, 0, 28);
+            put_ports(&f, 1, 2, 8);
+        } else {
+            while (f.n < 60) {
+                put8(&f, (uint8_t) f.n);
+            }
+        }
+        md.l3_type = 0;
+        assert_int_equal(0, fkey_extract(f.b, f.n, &md, &ke));
+        md.l3_type = htons(types[t]);
+        memset(&kl, 0xa5, sizeof kl);
+        assert_int_equal(0, fkey_extract(f.b + 14, f.n - 14, &md, &kl));
+        assert_int_equal(kl.mac_proto, FKEY_MAC_NONE);
+        assert_int_equal(ke.mac_proto, FKEY_MAC_ETHERNET);
+        ke.mac_proto = FKEY_MAC_NONE;
+        memset(ke.eth_src, 0, 6);
+        memset(ke.eth_dst, 0, 6);
+        assert_memory_equal(&kl, &ke, sizeof kl);
+        if (types[t] == ETH_TYPE_IP) {
+            assert_int_equal(ntohs(kl.tp_dst), 80);
+        }
+
+        /* Every prefix, down to nothing: no error, no read outside. */
+        for (size_t n = 0; n <= f.n - 14; n++) {
+            uint8_t *copy = malloc(n ? n : 1);
+
+            memcpy(copy, f.b + 14, n);
+            assert_int_equal(0, fkey_extract(copy, n, &md, &kl));
+            assert_int_equal(kl.mac_proto, FKEY_MAC_NONE);
+            assert_int_equal(ntohs(kl.eth_type), types[t]);
+            free(copy);
+        }
+    }
+
+    /* A VLAN type without an Ethernet header: refused, type kept. */
+    for (int i = 0; i < 2; i++) {
+        uint16_t tpid = i ? ETH_TYPE_VLAN_8021AD : ETH_TYPE_VLAN_8021Q;
+        struct pkt_metadata md = { .in_port = 4, .l3_type = htons(tpid) };
+        uint8_t b[64] = { 0 };
+        struct flow_key k;
+
+        assert_int_equal(-EINVAL, fkey_extract(b, sizeof b, &md, &k));
+        assert_int_equal(k.mac_proto, FKEY_MAC_NONE);
+        assert_int_equal(ntohs(k.eth_type), tpid);
+        assert_int_equal(k.in_port, 4);
+        assert_int_equal(k.vlan[0].tpid, 0);
+    }
+}
+
 /* Robustness: every prefix of a long frame under each Ethernet type,
  * with garbage payloads, is parsed without reading outside the frame
  * (ASan) and gives the same key twice. */
@@ -1213,6 +1289,7 @@ main(void)
         cmocka_unit_test(test_icmpv6_and_nd),
         cmocka_unit_test(test_arp),
         cmocka_unit_test(test_arp_not_ethernet_ipv4),
+        cmocka_unit_test(test_l3_packets),
         cmocka_unit_test(test_every_prefix_is_safe),
     };
 
