@@ -57,6 +57,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,7 +83,11 @@
 struct ovsc_sock {
     pthread_mutex_t send_mutex; /* Senders, in order; before 'mutex'. */
     pthread_mutex_t mutex;      /* Everything below. */
-    pthread_cond_t bound_cv;    /* Signalled when 'bound' becomes true. */
+    pthread_cond_t bound_cv;    /* Signalled when 'bound' becomes true
+                                 * (CLOCK_MONOTONIC, for SO_RCVTIMEO). */
+    uint64_t gen;               /* Bumped when the state is released: a
+                                 * waiter whose socket was closed (and the
+                                 * state reused) sees it changed. */
     int type;                   /* SOCK_RAW or SOCK_DGRAM, as asked. */
     int efd;                    /* Sync eventfd, -1 until the first HELLO. */
     bool bound;                 /* HELLO answered: 'pid' is ours. */
@@ -94,6 +99,9 @@ struct ovsc_sock {
     bool ext_ack, cap_ack, strict_chk;  /* Sent to weird. */
     bool no_enobufs, bcast_error, all_nsid; /* The shim's own. */
     uint64_t sent, acked, waived;       /* Syncs (see the essay). */
+    int pending_err;            /* The kernel's sk_err: an error that
+                                 * recvmmsg() could not report, returned
+                                 * by the next receive or SO_ERROR. */
     uint32_t dumps[OVSC_MAX_DUMPS];     /* Sequence numbers of open dumps. */
     size_t n_dumps;
     struct ovsc_sock *next_free;        /* On 'free_list'. */
@@ -105,6 +113,9 @@ static struct ovsc_libc real_fns;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_key_t bounce_key;
 static bool debug;
+
+/* How long socket() waits for weird to accept the connection (ms). */
+static atomic_int connect_timeout_ms = OVSC_HELLO_MS;
 
 /* Chunks of OVSC_CHUNK slots, allocated on first use, never freed. */
 static _Atomic(ovsc_slot *) fd_table[OVSC_N_CHUNKS];
@@ -189,6 +200,19 @@ ovsc_real(void)
     return &real_fns;
 }
 
+/* Initialises 'cv' on CLOCK_MONOTONIC, as wait_bound() times its waits
+ * (SO_RCVTIMEO) on that clock. */
+static void
+cv_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
 /* ---- The fd table. ---- */
 
 /* Returns the state of 'fd', or NULL if the shim does not own it.  No
@@ -237,7 +261,7 @@ state_new(int type)
         }
         pthread_mutex_init(&s->send_mutex, NULL);
         pthread_mutex_init(&s->mutex, NULL);
-        pthread_cond_init(&s->bound_cv, NULL);
+        cv_init(&s->bound_cv);
     }
     pthread_mutex_lock(&s->mutex);
     s->type = type;
@@ -251,6 +275,7 @@ state_new(int type)
     s->ext_ack = s->cap_ack = s->strict_chk = false;
     s->no_enobufs = s->bcast_error = s->all_nsid = false;
     s->sent = s->acked = s->waived = 0;
+    s->pending_err = 0;
     s->n_dumps = 0;
     s->next_free = NULL;
     pthread_mutex_unlock(&s->mutex);
@@ -266,7 +291,10 @@ state_release(struct ovsc_sock *s)
     pthread_mutex_lock(&s->mutex);
     efd = s->efd;
     s->efd = -1;
+    s->gen++;
     pthread_mutex_unlock(&s->mutex);
+    /* Closed only once no thread can read it: drain_efd() reads 'efd'
+     * under the mutex, and it is -1 from now on. */
     if (efd >= 0) {
         ovsc_real()->close(efd);
     }
@@ -336,28 +364,11 @@ table_clear(int fd, struct ovsc_sock *s)
 
 /* ---- fork. ---- */
 
-/* The table's mutex is taken over fork() so the child never inherits it
- * held.  The states' mutexes are not (a send may block in one for as long
- * as weird does not read): the child, which has one thread, re-creates
- * them all instead. */
+/* Calls 'fn' on every state in the table.  Context: 'global_mutex' held
+ * (or the child's only thread). */
 static void
-atfork_prepare(void)
+for_each_state(void (*fn)(struct ovsc_sock *))
 {
-    pthread_mutex_lock(&global_mutex);
-}
-
-/* Releases what atfork_prepare() took. */
-static void
-atfork_parent(void)
-{
-    pthread_mutex_unlock(&global_mutex);
-}
-
-/* In the child: every lock free, as its only thread holds none. */
-static void
-atfork_child(void)
-{
-    pthread_mutex_init(&global_mutex, NULL);
     for (unsigned int ci = 0; ci < OVSC_N_CHUNKS; ci++) {
         ovsc_slot *chunk = atomic_load_explicit(&fd_table[ci],
                                                 memory_order_relaxed);
@@ -367,12 +378,72 @@ atfork_child(void)
                                                        memory_order_relaxed);
 
             if (s) {
-                pthread_mutex_init(&s->send_mutex, NULL);
-                pthread_mutex_init(&s->mutex, NULL);
-                pthread_cond_init(&s->bound_cv, NULL);
+                fn(s);
             }
         }
     }
+}
+
+/* for_each_state() helpers. */
+static void
+state_lock(struct ovsc_sock *s)
+{
+    pthread_mutex_lock(&s->mutex);
+}
+
+static void
+state_unlock(struct ovsc_sock *s)
+{
+    pthread_mutex_unlock(&s->mutex);
+}
+
+/* In the child: the locks nobody took in atfork_prepare() are re-created,
+ * since a thread of the parent may have held them; the state mutex, taken
+ * there by the forking thread, is released. */
+static void
+state_child(struct ovsc_sock *s)
+{
+    pthread_mutex_init(&s->send_mutex, NULL);
+    cv_init(&s->bound_cv);
+    pthread_mutex_unlock(&s->mutex);
+}
+
+/* The table's mutex, then every tracked socket's state mutex, are taken
+ * over fork(), so that the child inherits each state whole: a HELLO in
+ * flight in another thread (which holds the state mutex, for at most
+ * OVSC_HELLO_MS) completes first, and the child never sees a socket whose
+ * HELLO went out but whose answer was not read.  The send mutexes are not
+ * taken (a send may block in one for as long as weird does not read): the
+ * child re-creates them.  Order: 'global_mutex' before any state mutex,
+ * which nothing else takes in the other order. */
+static void
+atfork_prepare(void)
+{
+    pthread_mutex_lock(&global_mutex);
+    for_each_state(state_lock);
+}
+
+/* Releases what atfork_prepare() took. */
+static void
+atfork_parent(void)
+{
+    for_each_state(state_unlock);
+    pthread_mutex_unlock(&global_mutex);
+}
+
+/* In the child: every lock free, as its only thread holds none.  States
+ * on the free list may have been locked by a parent thread that was
+ * closing a socket: their locks are re-created too. */
+static void
+atfork_child(void)
+{
+    for_each_state(state_child);
+    for (struct ovsc_sock *s = free_list; s; s = s->next_free) {
+        pthread_mutex_init(&s->send_mutex, NULL);
+        pthread_mutex_init(&s->mutex, NULL);
+        cv_init(&s->bound_cv);
+    }
+    pthread_mutex_init(&global_mutex, NULL);
 }
 
 /* ---- Small helpers. ---- */
@@ -433,6 +504,24 @@ control_path(void)
     return p && p[0] ? p : WEIR_CONTROL_DEFAULT;
 }
 
+/* Sets the SO_SNDTIMEO of 'fd' to 'ms' milliseconds (0: none). */
+static void
+set_sndtimeo(int fd, int64_t ms)
+{
+    struct timeval tv = {
+        .tv_sec = (time_t) (ms / 1000),
+        .tv_usec = (suseconds_t) (ms % 1000) * 1000,
+    };
+
+    ovsc_real()->setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+int
+ovsc_set_connect_timeout(int ms)
+{
+    return atomic_exchange(&connect_timeout_ms, ms > 0 ? ms : 1);
+}
+
 /* Returns a new AF_UNIX SOCK_SEQPACKET socket connected to weird, with
  * 'flags' (SOCK_NONBLOCK, SOCK_CLOEXEC), or -errno. */
 static int
@@ -442,6 +531,7 @@ connect_weird(int flags)
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
     const char *path = control_path();
     size_t plen = strlen(path);
+    int64_t deadline;
     int fd, err;
 
     if (plen >= sizeof sun.sun_path) {
@@ -452,19 +542,29 @@ connect_weird(int flags)
     if (fd < 0) {
         return -errno;
     }
-    /* Connected blocking, then made non-blocking if asked: a listener
-     * whose backlog is full makes a non-blocking connect() fail. */
-    while (R->connect(fd, (const struct sockaddr *) &sun, sizeof sun) < 0) {
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno == EISCONN) {
+    /* A listener whose backlog is full makes a non-blocking AF_UNIX
+     * connect() fail at once (EAGAIN; there is no "in progress"), and a
+     * blocking one wait for as long as weird does not accept.  So the
+     * connect blocks with SO_SNDTIMEO, which bounds an AF_UNIX connect's
+     * wait and wakes it as soon as there is room; after the bound it
+     * fails with EAGAIN. */
+    deadline = now_ms() + atomic_load(&connect_timeout_ms);
+    for (;;) {
+        int64_t left = deadline - now_ms();
+
+        set_sndtimeo(fd, left > 0 ? left : 1);
+        if (R->connect(fd, (const struct sockaddr *) &sun, sizeof sun) == 0
+            || errno == EISCONN) {
             break;
         }
         err = errno;
+        if ((err == EINTR || err == EAGAIN) && now_ms() < deadline) {
+            continue;
+        }
         R->close(fd);
         return -err;
     }
+    set_sndtimeo(fd, 0);
     if ((flags & SOCK_NONBLOCK)
         && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
         err = errno;
@@ -474,11 +574,63 @@ connect_weird(int flags)
     return fd;
 }
 
+/* Gives 'to' the buffer size option 'name' ('force': its *FORCE twin) of
+ * 'from', if they differ.  The kernel doubles what is set, so half the
+ * figure read is set; the *FORCE name first, since the program may have
+ * passed net.core.[rw]mem_max with it (weird's budget then comes from the
+ * figure too), else the plain name, which the kernel caps (the figure was
+ * capped the same way when it was set). */
+static void
+copy_bufsize(int from, int to, int name, int force)
+{
+    const struct ovsc_libc *R = ovsc_real();
+    int have = 0, want = 0, half;
+    socklen_t len = sizeof want;
+
+    if (R->getsockopt(from, SOL_SOCKET, name, &want, &len) < 0) {
+        return;
+    }
+    len = sizeof have;
+    if (R->getsockopt(to, SOL_SOCKET, name, &have, &len) < 0
+        || have == want) {
+        return;
+    }
+    half = want / 2;
+    if (R->setsockopt(to, SOL_SOCKET, force, &half, sizeof half) < 0) {
+        R->setsockopt(to, SOL_SOCKET, name, &half, sizeof half);
+    }
+}
+
+/* Gives 'to' the value of option 'name' (at most 'size' bytes: an int or
+ * a struct timeval) of 'from', if they differ. */
+static void
+copy_sockopt(int from, int to, int name, socklen_t size)
+{
+    const struct ovsc_libc *R = ovsc_real();
+    union {
+        struct timeval tv;
+        int i;
+    } want, have;
+    socklen_t wlen = size, hlen = size;
+
+    memset(&want, 0, sizeof want);
+    memset(&have, 0, sizeof have);
+    if (R->getsockopt(from, SOL_SOCKET, name, &want, &wlen) < 0
+        || R->getsockopt(to, SOL_SOCKET, name, &have, &hlen) < 0
+        || (wlen == hlen && !memcmp(&want, &have, wlen))) {
+        return;
+    }
+    R->setsockopt(to, SOL_SOCKET, name, &want, wlen);
+}
+
 /* Replaces the connection behind 'fd' by a new one to weird, keeping the
- * fd number, O_NONBLOCK and FD_CLOEXEC: weird closes a connection whose
- * HELLO it refused, and the program may bind the same fd again.  Nothing
- * happens if weird cannot be reached (the fd keeps its dead connection,
- * and later calls fail on it). */
+ * fd number, O_NONBLOCK, FD_CLOEXEC and the SOL_SOCKET options a netlink
+ * program sets (SO_RCVBUF, SO_SNDBUF, SO_RCVTIMEO, SO_SNDTIMEO,
+ * SO_PASSCRED): weird closes a connection whose HELLO it refused, and the
+ * program may bind the same fd again.  An epoll registration of 'fd' is
+ * lost (it belonged to the old connection; docs/design/ovscompat.md).
+ * Nothing happens if weird cannot be reached (the fd keeps its dead
+ * connection, and later calls fail on it). */
 static void
 reconnect(int fd)
 {
@@ -495,6 +647,11 @@ reconnect(int fd)
     if (nfd < 0) {
         return;
     }
+    copy_bufsize(fd, nfd, SO_RCVBUF, SO_RCVBUFFORCE);
+    copy_bufsize(fd, nfd, SO_SNDBUF, SO_SNDBUFFORCE);
+    copy_sockopt(fd, nfd, SO_RCVTIMEO, sizeof(struct timeval));
+    copy_sockopt(fd, nfd, SO_SNDTIMEO, sizeof(struct timeval));
+    copy_sockopt(fd, nfd, SO_PASSCRED, sizeof(int));
     R->dup3(nfd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0);
     R->close(nfd);
 }
@@ -715,21 +872,20 @@ hello_locked(struct ovsc_sock *s, int fd, uint32_t pid)
 
 /* ---- Syncs (rule 1). ---- */
 
-/* Reads the sync eventfd of 's' (if any count is there) into 'acked'. */
+/* Reads the sync eventfd of 's' (if any count is there) into 'acked'.
+ * The read (non-blocking) is made under the mutex, so that a concurrent
+ * close() cannot close the eventfd and let its number be reused in
+ * between: another file's bytes would be taken. */
 static void
 drain_efd(struct ovsc_sock *s)
 {
     uint64_t v;
-    int efd;
 
     pthread_mutex_lock(&s->mutex);
-    efd = s->efd;
-    pthread_mutex_unlock(&s->mutex);
-    if (efd >= 0 && ovsc_real()->read(efd, &v, sizeof v) == sizeof v) {
-        pthread_mutex_lock(&s->mutex);
+    if (s->efd >= 0 && ovsc_real()->read(s->efd, &v, sizeof v) == sizeof v) {
         s->acked += v;
-        pthread_mutex_unlock(&s->mutex);
     }
+    pthread_mutex_unlock(&s->mutex);
 }
 
 /* Returns true if datagram 'target' (counted from HELLO) is synced. */
@@ -749,9 +905,12 @@ owed_locked(const struct ovsc_sock *s)
 /* Rule 1: after sending datagram 'target', waits until weird has queued
  * what it owes for it (its sync) or the socket becomes readable (the
  * program may have to read before the rest can come: the sync stays
- * owed).  Gives up after OVSC_SEND_WAIT_MS, once noted on stderr. */
+ * owed).  Gives up after OVSC_SEND_WAIT_MS, once noted on stderr, and at
+ * once if the socket is closed meanwhile ('gen', read with 'target',
+ * changed; or poll() says an fd is gone).  The eventfd number polled may
+ * have been closed and reused by then: that costs at most one slice. */
 static void
-wait_sync(struct ovsc_sock *s, int fd, uint64_t target)
+wait_sync(struct ovsc_sock *s, int fd, uint64_t target, uint64_t gen)
 {
     int64_t start = now_ms();
 
@@ -763,7 +922,7 @@ wait_sync(struct ovsc_sock *s, int fd, uint64_t target)
 
         drain_efd(s);
         pthread_mutex_lock(&s->mutex);
-        done = synced_locked(s, target);
+        done = synced_locked(s, target) || s->gen != gen || s->efd < 0;
         efd = s->efd;
         pthread_mutex_unlock(&s->mutex);
         if (done) {
@@ -784,7 +943,8 @@ wait_sync(struct ovsc_sock *s, int fd, uint64_t target)
         pfd[0] = (struct pollfd) { .fd = fd, .events = POLLIN };
         pfd[1] = (struct pollfd) { .fd = efd, .events = POLLIN };
         if (poll(pfd, 2, left < OVSC_SLICE_MS ? (int) left : OVSC_SLICE_MS)
-            > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            > 0 && ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
+                    || (pfd[1].revents & POLLNVAL))) {
             return;
         }
     }
@@ -797,11 +957,12 @@ wait_sync(struct ovsc_sock *s, int fd, uint64_t target)
 static int
 apply_opt(struct ovsc_sock *s, int fd, uint32_t op, uint32_t value)
 {
-    uint64_t target = 0;
+    uint64_t target = 0, gen;
     int r;
 
     pthread_mutex_lock(&s->send_mutex);
     pthread_mutex_lock(&s->mutex);
+    gen = s->gen;
     switch (op) {
     case WEIR_SOCK_ADD_MEMBERSHIP:
         s->groups |= UINT64_C(1) << value;
@@ -841,7 +1002,7 @@ apply_opt(struct ovsc_sock *s, int fd, uint32_t op, uint32_t value)
         errno = r == -EPIPE ? ECONNRESET : -r;
         return -1;
     }
-    wait_sync(s, fd, target);
+    wait_sync(s, fd, target, gen);
     return 0;
 }
 
@@ -904,11 +1065,12 @@ get_nladdr(const struct sockaddr *addr, socklen_t len,
 static int
 autobind(struct ovsc_sock *s, int fd)
 {
-    uint64_t target = 0;
+    uint64_t target = 0, gen;
     int r = 0;
 
     pthread_mutex_lock(&s->send_mutex);
     pthread_mutex_lock(&s->mutex);
+    gen = s->gen;
     if (!s->bound) {
         r = hello_locked(s, fd, 0);
         target = s->sent;
@@ -916,7 +1078,7 @@ autobind(struct ovsc_sock *s, int fd)
     pthread_mutex_unlock(&s->mutex);
     pthread_mutex_unlock(&s->send_mutex);
     if (!r && target) {
-        wait_sync(s, fd, target);
+        wait_sync(s, fd, target, gen);
     }
     return r;
 }
@@ -926,7 +1088,7 @@ ovsc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct ovsc_sock *s = lookup(fd);
     struct sockaddr_nl nl;
-    uint64_t target = 0;
+    uint64_t target = 0, gen;
     int r;
 
     if (!s) {
@@ -939,6 +1101,7 @@ ovsc_bind(int fd, const struct sockaddr *addr, socklen_t len)
     }
     pthread_mutex_lock(&s->send_mutex);
     pthread_mutex_lock(&s->mutex);
+    gen = s->gen;
     if (s->bound) {
         r = nl.nl_pid == s->pid ? 0 : -EINVAL;
     } else {
@@ -971,7 +1134,7 @@ ovsc_bind(int fd, const struct sockaddr *addr, socklen_t len)
         return -1;
     }
     if (target) {
-        wait_sync(s, fd, target);
+        wait_sync(s, fd, target, gen);
     }
     return 0;
 }
@@ -1284,6 +1447,17 @@ ovsc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
     case SO_PROTOCOL:
         v = NETLINK_GENERIC;
         break;
+    case SO_ERROR:
+        /* The error recvmmsg() left, read and cleared as sk_err; else
+         * the AF_UNIX socket's. */
+        pthread_mutex_lock(&s->mutex);
+        v = s->pending_err;
+        s->pending_err = 0;
+        pthread_mutex_unlock(&s->mutex);
+        if (!v) {
+            return R->getsockopt(fd, level, name, val, len);
+        }
+        break;
     default:
         /* SO_RCVBUF (see ovsc_setsockopt()), SO_SNDBUF, SO_ERROR, ...:
          * the AF_UNIX socket's. */
@@ -1349,7 +1523,7 @@ sock_sendmsg(struct ovsc_sock *s, int fd, const struct msghdr *msg,
     uint32_t seqs[OVSC_MAX_DUMPS];
     struct sockaddr_nl nl;
     bool have_addr = false;
-    uint64_t target = 0;
+    uint64_t target = 0, gen;
     struct msghdr m;
     size_t n_seqs;
     uint32_t dst;
@@ -1360,7 +1534,13 @@ sock_sendmsg(struct ovsc_sock *s, int fd, const struct msghdr *msg,
         errno = EOPNOTSUPP;
         return -1;
     }
-    if (msg->msg_namelen) {
+    /* As the kernel's copy of a msghdr: no name, no name length; a
+     * length above INT_MAX is negative there. */
+    if (msg->msg_name && (int) msg->msg_namelen < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (msg->msg_name && msg->msg_namelen) {
         r = get_nladdr(msg->msg_name, msg->msg_namelen, &nl);
         if (!r && (nl.nl_pid || nl.nl_groups) && !have_net_admin()) {
             r = -EPERM;
@@ -1381,6 +1561,7 @@ sock_sendmsg(struct ovsc_sock *s, int fd, const struct msghdr *msg,
 
     pthread_mutex_lock(&s->send_mutex);
     pthread_mutex_lock(&s->mutex);
+    gen = s->gen;
     r = s->bound ? 0 : hello_locked(s, fd, 0);
     dst = have_addr ? nl.nl_pid : s->dst_pid;
     if (!r && dst) {
@@ -1420,7 +1601,7 @@ sock_sendmsg(struct ovsc_sock *s, int fd, const struct msghdr *msg,
         errno = err;
         return -1;
     }
-    wait_sync(s, fd, target);
+    wait_sync(s, fd, target, gen);
     return n;
 }
 
@@ -1676,12 +1857,39 @@ fill_name(void *name, socklen_t namelen, struct msghdr *msg)
     msg->msg_namelen = sizeof nl;
 }
 
+/* Reads the SO_RCVTIMEO of 'fd' into '*deadline' (CLOCK_MONOTONIC, from
+ * now).  Returns false if there is none (or it cannot be read): wait for
+ * ever. */
+static bool
+rcvtimeo_deadline(int fd, struct timespec *deadline)
+{
+    struct timeval tv = { 0, 0 };
+    socklen_t len = sizeof tv;
+
+    if (ovsc_real()->getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) < 0
+        || (!tv.tv_sec && !tv.tv_usec)) {
+        return false;
+    }
+    clock_gettime(CLOCK_MONOTONIC, deadline);
+    deadline->tv_sec += tv.tv_sec;
+    deadline->tv_nsec += (long) tv.tv_usec * 1000;
+    if (deadline->tv_nsec >= 1000000000L) {
+        deadline->tv_sec++;
+        deadline->tv_nsec -= 1000000000L;
+    }
+    return true;
+}
+
 /* Waits until 's' is bound, as a receive on an unbound netlink socket
- * waits for messages that can only come after a bind.  Returns 0, or -1
- * with EAGAIN if the receive must not block. */
+ * waits for messages that can only come after a bind: for ever, or as
+ * long as SO_RCVTIMEO says.  Returns 0, or -1 with EAGAIN if the receive
+ * must not block or its time ran out (the kernel's error for both). */
 static int
 wait_bound(struct ovsc_sock *s, int fd, int flags)
 {
+    struct timespec deadline;
+    bool timed = false, looked = false;
+
     pthread_mutex_lock(&s->mutex);
     while (!s->bound) {
         int fl;
@@ -1689,16 +1897,26 @@ wait_bound(struct ovsc_sock *s, int fd, int flags)
         if (flags & MSG_DONTWAIT) {
             goto eagain;
         }
-        pthread_mutex_unlock(&s->mutex);
-        fl = fcntl(fd, F_GETFL);
-        pthread_mutex_lock(&s->mutex);
-        if (s->bound) {
-            break;
+        if (!looked) {
+            pthread_mutex_unlock(&s->mutex);
+            fl = fcntl(fd, F_GETFL);
+            timed = rcvtimeo_deadline(fd, &deadline);
+            looked = true;
+            pthread_mutex_lock(&s->mutex);
+            if (s->bound) {
+                break;
+            }
+            if (fl < 0 || (fl & O_NONBLOCK)) {
+                goto eagain;
+            }
         }
-        if (fl < 0 || (fl & O_NONBLOCK)) {
+        if (!timed) {
+            pthread_cond_wait(&s->bound_cv, &s->mutex);
+        } else if (pthread_cond_timedwait(&s->bound_cv, &s->mutex,
+                                          &deadline) == ETIMEDOUT
+                   && !s->bound) {
             goto eagain;
         }
-        pthread_cond_wait(&s->bound_cv, &s->mutex);
     }
     pthread_mutex_unlock(&s->mutex);
     return 0;
@@ -1716,14 +1934,27 @@ sock_recvmsg(struct ovsc_sock *s, int fd, struct msghdr *msg, int flags)
     void *name = msg->msg_name;
     socklen_t namelen = msg->msg_namelen;
     int64_t start = 0;
+    uint64_t gen;
+    int err;
 
+    /* An error recvmmsg() left is reported first, and once, peek or not,
+     * as the kernel's sock_error(). */
+    pthread_mutex_lock(&s->mutex);
+    err = s->pending_err;
+    s->pending_err = 0;
+    gen = s->gen;
+    pthread_mutex_unlock(&s->mutex);
+    if (err) {
+        errno = err;
+        return -1;
+    }
     if (wait_bound(s, fd, flags)) {
         return -1;
     }
     msg->msg_name = NULL;
     msg->msg_namelen = 0;
     for (;;) {
-        bool dumps, owed, no_enobufs, overrun;
+        bool dumps, owed, no_enobufs, overrun, closed;
         struct pollfd pfd[2];
         ssize_t n;
         int64_t now;
@@ -1752,8 +1983,7 @@ sock_recvmsg(struct ovsc_sock *s, int fd, struct msghdr *msg, int flags)
             return n;
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            int err = errno;
-
+            err = errno;
             fill_name(name, namelen, msg);
             errno = err;
             return -1;
@@ -1766,7 +1996,14 @@ sock_recvmsg(struct ovsc_sock *s, int fd, struct msghdr *msg, int flags)
         dumps = s->n_dumps > 0;
         owed = owed_locked(s);
         efd = s->efd;
+        closed = s->gen != gen;
         pthread_mutex_unlock(&s->mutex);
+        if (closed) {
+            /* Another thread closed the socket under this one. */
+            fill_name(name, namelen, msg);
+            errno = EBADF;
+            return -1;
+        }
         if (!dumps && !owed) {
             break;
         }
@@ -1889,6 +2126,14 @@ ovsc_recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
         }
         r = sock_recvmsg(s, fd, &vec[i].msg_hdr, fl);
         if (r < 0) {
+            if (i && errno != EAGAIN && errno != EWOULDBLOCK) {
+                /* As the kernel: what was received counts, and the error
+                 * goes to sk_err for the next receive (an overrun's
+                 * ENOBUFS, consumed with its datagram, included). */
+                pthread_mutex_lock(&s->mutex);
+                s->pending_err = errno;
+                pthread_mutex_unlock(&s->mutex);
+            }
             return i ? (int) i : -1;
         }
         vec[i].msg_len = (unsigned int) r;

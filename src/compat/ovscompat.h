@@ -45,7 +45,8 @@
  * Every ovsc_X() may be called from any thread, on any fd, as libc's.  A
  * tracked fd's state has two mutexes (senders in order; the state), never
  * held while the shim waits for weird but during HELLO (bounded).  fork()
- * is handled (pthread_atfork): the child gets every state with its locks
+ * is handled (pthread_atfork): the state mutexes are taken over it, so
+ * the child gets every state whole (no HELLO half done), with its locks
  * free.
  *
  * Ownership
@@ -94,6 +95,11 @@ int ovsc_dup3(int oldfd, int newfd, int flags);
 
 /* Returns true if 'fd' is a netlink socket of the shim's (tests). */
 bool ovsc_is_tracked(int fd);
+
+/* Sets how long socket() (and a rebind after EADDRINUSE) waits for weird
+ * to accept a connection, in ms (default 5000; tests shorten it).  Returns
+ * the previous value. */
+int ovsc_set_connect_timeout(int ms);
 
 /* The libc functions behind the interposed names. */
 struct ovsc_libc {
