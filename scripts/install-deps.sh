@@ -11,7 +11,7 @@ pkgs=(
     python3-pytest python3-scapy
     openvswitch-common openvswitch-source openvswitch-switch
     python3-openvswitch python3-netaddr python3-pyparsing
-    valgrind tcpdump iproute2 iputils-ping ethtool
+    valgrind tcpdump iproute2 iputils-ping ethtool wget netcat-openbsd
 )
 
 missing=()

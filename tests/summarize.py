@@ -10,6 +10,10 @@ Reads, from the results directory given as argv[1]:
   pytest.xml   pytest's JUnit XML: one per test case, skips counted apart.
   fuzz.txt     lines "pass ..." / "fail ..." from the fuzz smoke run.
   builds.txt   the same for builds that are checked only for compiling.
+  ovs-kmod.json  scripts/ovs-kmod-tests.py's results: one per Open vSwitch
+               kernel system test run; a test of the expected-pass set
+               that did not pass counts as failed (even if it skipped),
+               and so does a run that stopped early.
 Prints a per-part breakdown and then "N passed, N failed, N skipped".
 Exits 1 if anything failed or a part is missing.
 """
@@ -72,6 +76,24 @@ def pass_fail_counts(path):
     return passed, failed
 
 
+def ovs_kmod_counts(path):
+    """Counts scripts/ovs-kmod-tests.py's JSON (see the module text)."""
+    passed = failed = skipped = 0
+    with open(path) as f:
+        data = json.load(f)
+    for t in data["tests"]:
+        if t["result"] == "pass":
+            passed += 1
+        elif t["result"] == "fail" or t.get("expected") == "pass":
+            failed += 1
+        else:
+            skipped += 1
+    meta = data["meta"]
+    if len(data["tests"]) < meta.get("selected", 0):
+        failed += 1         # The run stopped before its last test.
+    return passed, failed, skipped
+
+
 def main():
     d = sys.argv[1]
     total_p = total_f = total_s = 0
@@ -81,7 +103,8 @@ def main():
              ("tsan", "meson-tsan.json", meson_counts),
              ("system", "pytest.xml", pytest_counts),
              ("fuzz", "fuzz.txt", pass_fail_counts),
-             ("builds", "builds.txt", pass_fail_counts)]
+             ("builds", "builds.txt", pass_fail_counts),
+             ("ovs-kmod", "ovs-kmod.json", ovs_kmod_counts)]
     for name, fname, fn in parts:
         path = os.path.join(d, fname)
         if not os.path.exists(path):
