@@ -21,6 +21,41 @@ import pytest
 import systest
 
 
+# A TCP transfer between two hosts, as python -c scripts: SERVER ADDR
+# listens on ADDR:5001 and prints "listening", then the byte count and
+# SHA-256 of what it received; CLIENT ADDR SIZE HEX32 sends SIZE bytes (a
+# 32-byte pattern repeated).  Every wait is bounded (40 s).
+TCP_SERVER = r"""
+import hashlib, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 5001))
+s.listen(1)
+s.settimeout(40)
+print("listening", flush=True)
+c, _ = s.accept()
+c.settimeout(40)
+h = hashlib.sha256()
+n = 0
+while True:
+    b = c.recv(1 << 16)
+    if not b:
+        break
+    h.update(b)
+    n += len(b)
+print(n, h.hexdigest(), flush=True)
+"""
+
+TCP_CLIENT = r"""
+import socket, sys
+data = bytes.fromhex(sys.argv[3]) * (int(sys.argv[2]) // 32)
+c = socket.create_connection((sys.argv[1], 5001), timeout=40)
+for i in range(0, len(data), 262144):
+    c.sendall(data[i:i + 262144])
+c.close()
+"""
+
+
 def weir_build():
     """The build directory under test ($WEIR_BUILD, default build)."""
     path = os.environ.get("WEIR_BUILD", "build")

@@ -25,7 +25,8 @@ import time
 import pytest
 
 import systest
-from netlab import DpShell, Lab, require_netlab, run, wait_for
+from netlab import (TCP_CLIENT, TCP_SERVER, DpShell, Lab, require_netlab,
+                    run, wait_for)
 
 systest.summary(__file__, "forwarding between namespaces (afxdp, "
                 "afpacket, tap)")
@@ -33,33 +34,8 @@ systest.summary(__file__, "forwarding between namespaces (afxdp, "
 TRANSFER = 4 * 1024 * 1024
 A_IP, B_IP = "10.97.0.1", "10.97.0.2"
 
-SERVER = r"""
-import hashlib, socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5001))
-s.listen(1)
-print("listening", flush=True)
-c, _ = s.accept()
-h = hashlib.sha256()
-n = 0
-while True:
-    b = c.recv(1 << 16)
-    if not b:
-        break
-    h.update(b)
-    n += len(b)
-print(n, h.hexdigest(), flush=True)
-"""
+SERVER, CLIENT = TCP_SERVER, TCP_CLIENT
 
-CLIENT = r"""
-import socket, sys
-data = bytes.fromhex(sys.argv[3]) * (int(sys.argv[2]) // 32)
-c = socket.create_connection((sys.argv[1], 5001), timeout=30)
-for i in range(0, len(data), 262144):
-    c.sendall(data[i:i + 262144])
-c.close()
-"""
 
 
 @pytest.fixture(params=["afxdp", "afpacket", "tap"])

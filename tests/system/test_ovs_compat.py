@@ -34,6 +34,7 @@ import time
 import pytest
 
 import systest
+from netlab import TCP_CLIENT, TCP_SERVER
 from ovslib import (Netns, NetnsWeird, OvsSandbox, require_odpflow,
                     require_ovs, require_root, require_shim, require_tools,
                     run, wait_for)
@@ -58,35 +59,8 @@ systest.summary(__file__, "unmodified Open vSwitch 3.1 through the shim",
 A_IP, B_IP = "10.93.0.1", "10.93.0.2"
 TRANSFER = 8 * 1024 * 1024
 
-SERVER = r"""
-import hashlib, socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5001))
-s.listen(1)
-s.settimeout(40)
-print("listening", flush=True)
-c, _ = s.accept()
-c.settimeout(40)
-h = hashlib.sha256()
-n = 0
-while True:
-    b = c.recv(1 << 16)
-    if not b:
-        break
-    h.update(b)
-    n += len(b)
-print(n, h.hexdigest(), flush=True)
-"""
+SERVER, CLIENT = TCP_SERVER, TCP_CLIENT
 
-CLIENT = r"""
-import socket, sys
-data = bytes.fromhex(sys.argv[3]) * (int(sys.argv[2]) // 32)
-c = socket.create_connection((sys.argv[1], 5001), timeout=40)
-for i in range(0, len(data), 262144):
-    c.sendall(data[i:i + 262144])
-c.close()
-"""
 
 # dpif_flow_stats_format()'s part of a dump line, and "dp:ovs" (-m), which
 # the flow comparison leaves out.
