@@ -73,20 +73,11 @@ teardown(void **state)
 /* ---- Requests. ---- */
 
 /* A request of 'family' (ovs_meter or ovs_ct_limit) as Open vSwitch sends
- * it: version 1, an ovs_header with 'dp_ifindex'.  (gtu_req() knows only
- * the first four OVS families' header.) */
+ * it: version 1, an ovs_header with 'dp_ifindex'. */
 static struct nlmsghdr *
 req(uint16_t family, uint8_t cmd, uint16_t flags, uint32_t dp_ifindex)
 {
-    struct nlmsghdr *nlh = gtu_req(buf, sizeof buf, GENL_ID_CTRL, cmd,
-                                   flags, seq++, 0);
-    struct ovs_header *oh;
-
-    nlh->nlmsg_type = family;
-    ((struct genlmsghdr *) mnl_nlmsg_get_payload(nlh))->version = 1;
-    oh = mnl_nlmsg_put_extra_header(nlh, sizeof *oh);
-    oh->dp_ifindex = (int) dp_ifindex;
-    return nlh;
+    return gtu_req(buf, sizeof buf, family, cmd, flags, seq++, dp_ifindex);
 }
 
 static void
